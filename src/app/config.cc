@@ -1,0 +1,114 @@
+#include "app/config.h"
+
+#include <unistd.h>
+
+extern char** environ;
+
+namespace wharf::app {
+namespace {
+
+void declare_listener(config::schema& s, const std::string& name, listener_config& l,
+                      const std::string& what) {
+  s.boolean(name + ".enabled", l.enabled, "serve " + what);
+  s.string(name + ".host", l.host, "address " + what + " listens on");
+  s.port(name + ".port", l.port, "port " + what + " listens on (0 picks a free port)");
+  s.string(name + ".tls.cert_file", l.tls.cert_file,
+           "PEM certificate chain; with key_file, serves HTTPS");
+  s.string(name + ".tls.key_file", l.tls.key_file, "PEM private key for tls.cert_file");
+}
+
+}  // namespace
+
+void declare_options(config::schema& s, wharf_config& c) {
+  s.choice("log.level", c.log.level, {"trace", "debug", "info", "warn", "error", "critical", "off"},
+           "lowest level written");
+  s.choice("log.format", c.log.format, {"text", "json"}, "text lines or one JSON object per line");
+  s.string("log.file", c.log.file, "log file; empty writes to stderr");
+  s.size("log.max_file_size", c.log.max_file_size, "rotate the log file at this size");
+  s.integer("log.max_files", c.log.max_files, 1, 1000, "rotated log files kept");
+
+  s.integer("server.io_threads", c.server.io_threads, 0, 256,
+            "network I/O threads; 0 means one per CPU core");
+  s.duration("server.shutdown_grace_period", c.server.shutdown_grace_period,
+             "on SIGTERM/SIGINT, time allowed for in-flight work before connections are closed");
+
+  s.size("http.max_header_size", c.http.max_header_size, "largest accepted request header block");
+  s.size("http.max_body_size", c.http.max_body_size, "largest accepted request body");
+  s.duration("http.read_timeout", c.http.read_timeout, "time allowed to receive one request");
+  s.duration("http.idle_timeout", c.http.idle_timeout,
+             "an idle keep-alive connection is closed after this");
+  s.integer("http.max_connections", c.http.max_connections, 1, 1'000'000,
+            "open connections per HTTP listener");
+
+  s.boolean("broker.enabled", c.broker.enabled, "run the embedded Kafka-compatible broker");
+  s.string("broker.host", c.broker.host, "address the Kafka listener binds to");
+  s.port("broker.port", c.broker.port, "Kafka listener port");
+  s.string("broker.data_dir", c.broker.data_dir, "where the embedded broker keeps its log");
+  s.integer("broker.node_id", c.broker.node_id, 0, 1 << 30, "the broker's node id");
+
+  s.list("kafka.bootstrap_servers", c.kafka.bootstrap_servers,
+         "Kafka cluster the integration services use; empty means the embedded broker");
+
+  declare_listener(s, "admin", c.admin, "the admin HTTP API (health, metrics, console)");
+  declare_listener(s, "schema_registry", c.schema_registry, "the Schema Registry API");
+  declare_listener(s, "rest_proxy", c.rest_proxy, "the REST Proxy API");
+  declare_listener(s, "connect", c.connect, "the Kafka Connect REST API");
+}
+
+logging::options wharf_config::logging_options() const {
+  logging::options opts;
+  opts.level = log.level;
+  opts.format = log.format == "json" ? logging::log_format::json : logging::log_format::text;
+  opts.file = log.file;
+  opts.max_file_size = log.max_file_size;
+  opts.max_files = log.max_files;
+  return opts;
+}
+
+http::server_options wharf_config::http_options(const std::string& name,
+                                                const listener_config& l) const {
+  http::server_options opts;
+  opts.name = name;
+  opts.host = l.host;
+  opts.port = l.port;
+  opts.tls = l.tls;
+  opts.max_header_bytes = http.max_header_size;
+  opts.max_body_bytes = http.max_body_size;
+  opts.read_timeout = http.read_timeout;
+  opts.idle_timeout = http.idle_timeout;
+  opts.max_connections = static_cast<std::size_t>(http.max_connections);
+  return opts;
+}
+
+loaded_config load_config(const std::string& file, const std::vector<std::string>& environment,
+                          const std::vector<std::string>& set_flags) {
+  loaded_config out;
+  out.values = std::make_unique<wharf_config>();
+  out.schema = std::make_unique<config::schema>();
+  declare_options(*out.schema, *out.values);
+  auto append = [&out](std::vector<config::problem> more) {
+    for (auto& p : more) out.problems.push_back(std::move(p));
+  };
+  if (!file.empty()) append(out.schema->load_file(file));
+  append(out.schema->load_environment(environment));
+  for (const auto& flag : set_flags) append(out.schema->set(flag));
+
+  auto& c = *out.values;
+  // Checks that involve more than one option.
+  for (auto* l : {&c.admin, &c.schema_registry, &c.rest_proxy, &c.connect}) {
+    if (l->tls.cert_file.empty() != l->tls.key_file.empty()) {
+      out.problems.push_back({"tls",
+                              {file.empty() ? "configuration" : file, 0},
+                              "tls.cert_file and tls.key_file must be set together"});
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> current_environment() {
+  std::vector<std::string> out;
+  for (char** e = environ; e && *e; ++e) out.emplace_back(*e);
+  return out;
+}
+
+}  // namespace wharf::app

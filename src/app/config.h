@@ -1,0 +1,84 @@
+// Wharf's configuration: every section and option of the one YAML file, with defaults
+// that bind to 127.0.0.1 on the ecosystem's usual ports.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/config.h"
+#include "base/logging.h"
+#include "http/server.h"
+
+namespace wharf::app {
+
+struct listener_config {
+  bool enabled = true;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  http::tls_options tls;
+};
+
+struct wharf_config {
+  struct {
+    std::string level = "info";
+    std::string format = "text";
+    std::string file;
+    std::uint64_t max_file_size = 64ull << 20;
+    int max_files = 5;
+  } log;
+
+  struct {
+    int io_threads = 0;
+    std::chrono::milliseconds shutdown_grace_period{10'000};
+  } server;
+
+  struct {
+    std::uint64_t max_header_size = 16 * 1024;
+    std::uint64_t max_body_size = 16 * 1024 * 1024;
+    std::chrono::milliseconds read_timeout{30'000};
+    std::chrono::milliseconds idle_timeout{75'000};
+    std::int64_t max_connections = 10'000;
+  } http;
+
+  struct {
+    bool enabled = true;
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 9092;
+    std::string data_dir = "./wharf-data";
+    int node_id = 1;
+  } broker;
+
+  struct {
+    // Where the integration services reach Kafka; empty means the embedded broker.
+    std::vector<std::string> bootstrap_servers;
+  } kafka;
+
+  listener_config admin{.port = 8080};
+  listener_config schema_registry{.port = 8081};
+  listener_config rest_proxy{.port = 8082};
+  listener_config connect{.port = 8083};
+
+  logging::options logging_options() const;
+  http::server_options http_options(const std::string& name, const listener_config& l) const;
+};
+
+// Binds every option of cfg to the schema (the schema keeps references into cfg).
+void declare_options(config::schema& schema, wharf_config& cfg);
+
+// A loaded configuration: defaults, then the file, then WHARF_* variables, then flags.
+struct loaded_config {
+  std::unique_ptr<wharf_config> values;
+  std::unique_ptr<config::schema> schema;
+  std::vector<config::problem> problems;
+};
+
+loaded_config load_config(const std::string& file, const std::vector<std::string>& environment,
+                          const std::vector<std::string>& set_flags);
+
+// The process environment as "NAME=value" strings.
+std::vector<std::string> current_environment();
+
+}  // namespace wharf::app

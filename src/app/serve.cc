@@ -1,0 +1,118 @@
+#include "app/serve.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "app/admin.h"
+#include "app/version.h"
+#include "base/health.h"
+#include "base/logging.h"
+#include "metrics/process_metrics.h"
+#include "metrics/registry.h"
+#include "net/io_runtime.h"
+
+namespace wharf::app {
+namespace {
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+void block_stop_signals() {
+  auto set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A client that goes away mid-write must not kill the process.
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int serve(const wharf_config& config) {
+  auto started = std::chrono::steady_clock::now();
+  auto log = logging::get("wharf");
+
+  metrics::registry metrics;
+  metrics::register_process_metrics(metrics, version_string);
+  health_registry health;
+
+  net::io_runtime runtime(config.server.io_threads);
+  runtime.start();
+
+  std::vector<std::unique_ptr<http::server>> servers;
+
+  if (config.admin.enabled) {
+    auto routes = std::make_shared<http::router>();
+    add_admin_routes(*routes, metrics, health, version_string);
+    auto admin =
+        http::server::start(runtime, config.http_options("admin", config.admin), routes, &metrics);
+    if (!admin) {
+      log->critical("{}", admin.err().message());
+      runtime.stop();
+      return 1;
+    }
+    auto* admin_server = admin->get();
+    health.add("admin-http", [admin_server] { return admin_server->accepting(); });
+    servers.push_back(std::move(*admin));
+  }
+
+  auto elapsed =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+  log->info("wharf {} ({}) started in {:.1f} ms", version_string, git_revision, elapsed.count());
+  if (config.admin.enabled) {
+    log->info("admin HTTP (health, metrics) listening on {}", servers.front()->url());
+  }
+  if (config.broker.enabled) {
+    log->warn(
+        "embedded Kafka broker is not built yet: nothing listens on {}:{}; the HTTP services run "
+        "alone",
+        config.broker.host, config.broker.port);
+  }
+  struct pending_listener {
+    const char* what;
+    const listener_config& listener;
+  };
+  for (const auto& p : {pending_listener{"Schema Registry", config.schema_registry},
+                        pending_listener{"REST Proxy", config.rest_proxy},
+                        pending_listener{"Kafka Connect", config.connect}}) {
+    if (p.listener.enabled) {
+      log->info("{} is not built yet; {}:{} stays closed", p.what, p.listener.host,
+                p.listener.port);
+    }
+  }
+
+  auto signals = stop_signals();
+  int received = 0;
+  sigwait(&signals, &received);
+  log->info("received {}, shutting down (grace period {} ms)", strsignal(received),
+            config.server.shutdown_grace_period.count());
+
+  // A second signal during the grace period stops at once.
+  std::thread([signals, log]() mutable {
+    int again = 0;
+    sigwait(&signals, &again);
+    log->warn("received {} again, exiting immediately", strsignal(again));
+    logging::flush_all();
+    std::_Exit(130);
+  }).detach();
+
+  auto deadline = std::chrono::steady_clock::now() + config.server.shutdown_grace_period;
+  for (auto& s : servers) s->stop_accepting();
+  bool clean = true;
+  for (auto& s : servers) clean = s->drain(deadline) && clean;
+  servers.clear();
+  runtime.stop();
+  log->info("stopped{}",
+            clean ? "" : " (some connections were cut at the end of the grace period)");
+  logging::flush_all();
+  return 0;
+}
+
+}  // namespace wharf::app

@@ -1,0 +1,113 @@
+#include "http/router.h"
+
+#include <algorithm>
+
+namespace wharf::http {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    if (path[start] == '/') {
+      ++start;
+      continue;
+    }
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    segments.push_back(path.substr(start, end - start));
+    start = end;
+  }
+  return segments;
+}
+
+router::router()
+    : error_formatter_(
+          [](int status, std::string_view message) { return response::error(status, message); }) {}
+
+void router::add(std::string method, std::string pattern, sync_handler handler) {
+  add_async(
+      std::move(method), std::move(pattern),
+      [handler = std::move(handler)](request&& req, responder respond) { respond(handler(req)); });
+}
+
+void router::add_async(std::string method, std::string pattern, async_handler handler) {
+  route r;
+  r.method = std::move(method);
+  r.pattern = std::move(pattern);
+  for (auto seg : split_path(r.pattern)) r.segments.emplace_back(seg);
+  r.handler = std::move(handler);
+  routes_.push_back(std::move(r));
+  // Literal segments sort before parameters so "/subjects/latest" beats "/subjects/{id}".
+  std::stable_sort(routes_.begin(), routes_.end(), [](const route& a, const route& b) {
+    auto n = std::min(a.segments.size(), b.segments.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      bool a_param = a.segments[i].front() == '{';
+      bool b_param = b.segments[i].front() == '{';
+      if (a_param != b_param) return !a_param;
+    }
+    return false;
+  });
+}
+
+bool router::match(const route& r, const std::vector<std::string_view>& path_segments,
+                   request& req) {
+  std::map<std::string, std::string> params;
+  std::size_t i = 0;
+  for (; i < r.segments.size(); ++i) {
+    const auto& seg = r.segments[i];
+    bool is_param = seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+    if (is_param && seg.size() > 5 && seg.compare(seg.size() - 4, 4, "...}") == 0) {
+      // A rest parameter: needs at least one segment and takes them all.
+      if (i >= path_segments.size()) return false;
+      std::string rest;
+      for (std::size_t j = i; j < path_segments.size(); ++j) {
+        if (j > i) rest += '/';
+        rest += path_segments[j];
+      }
+      params[seg.substr(1, seg.size() - 5)] = std::move(rest);
+      req.path_params = std::move(params);
+      return true;
+    }
+    if (i >= path_segments.size()) return false;
+    if (is_param) {
+      params[seg.substr(1, seg.size() - 2)] = std::string(path_segments[i]);
+    } else if (seg != path_segments[i]) {
+      return false;
+    }
+  }
+  if (i != path_segments.size()) return false;
+  req.path_params = std::move(params);
+  return true;
+}
+
+std::string router::dispatch(request&& req, responder respond) const {
+  auto segments = split_path(req.path);
+  std::vector<std::string> allowed;
+  for (const auto& r : routes_) {
+    if (!match(r, segments, req)) continue;
+    bool method_matches = r.method == req.method || (r.method == "GET" && req.method == "HEAD");
+    if (!method_matches) {
+      allowed.push_back(r.method);
+      continue;
+    }
+    req.route = r.pattern;
+    r.handler(std::move(req), std::move(respond));
+    return r.pattern;
+  }
+  if (!allowed.empty()) {
+    auto res = error_formatter_(405, "method " + req.method + " is not allowed on " + req.path);
+    std::string allow;
+    for (const auto& m : allowed) {
+      if (allow.find(m) != std::string::npos) continue;
+      if (!allow.empty()) allow += ", ";
+      allow += m;
+    }
+    res.set_header("Allow", allow);
+    respond(std::move(res));
+    return "unmatched";
+  }
+  respond(error_formatter_(404, "no such endpoint: " + req.method + " " + req.path));
+  return "unmatched";
+}
+
+}  // namespace wharf::http

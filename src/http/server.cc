@@ -1,0 +1,521 @@
+#include "http/server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+#include "base/logging.h"
+#include "metrics/registry.h"
+#include "net/io_runtime_impl.h"
+
+namespace wharf::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+// A handler's response travelling back to the connection's coroutine. The responder
+// may run on any thread; the coroutine waits on a timer that the responder cancels.
+struct pending_reply {
+  explicit pending_reply(asio::any_io_executor executor) : wake(std::move(executor)) {
+    wake.expires_at(asio::steady_timer::time_point::max());
+  }
+  std::mutex mutex;
+  std::optional<response> value;
+  asio::steady_timer wake;
+};
+
+// Delivers exactly once; if a handler drops its responder without answering, the
+// client still gets a 500 instead of a hung request.
+struct reply_guard {
+  std::shared_ptr<pending_reply> pending;
+  std::atomic<bool> delivered{false};
+
+  void deliver(response res) {
+    if (delivered.exchange(true)) return;
+    {
+      std::lock_guard lock(pending->mutex);
+      pending->value = std::move(res);
+    }
+    asio::post(pending->wake.get_executor(), [p = pending] { p->wake.cancel(); });
+  }
+  ~reply_guard() {
+    if (!delivered) deliver(response::error(500, "the handler did not answer"));
+  }
+};
+
+std::string percent_decode_path(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size() &&
+        std::isxdigit(static_cast<unsigned char>(path[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(path[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(path.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += path[i];
+    }
+  }
+  return out;
+}
+
+// Splits the request target into a decoded path and query parameters. Returns false on
+// a target that is not a valid origin-form URI.
+bool parse_target(std::string_view target, request& req) {
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) return false;
+  // Segment-wise decoding keeps an encoded "/" (%2F) inside one path segment.
+  std::string path;
+  for (auto seg : parsed->encoded_segments()) {
+    path += '/';
+    std::string_view raw(seg.data(), seg.size());
+    std::string decoded = percent_decode_path(raw);
+    if (decoded.find('/') != std::string::npos) {
+      path += std::string(raw);  // keep it encoded; handlers decode further when they need to
+    } else {
+      path += decoded;
+    }
+  }
+  if (path.empty()) path = "/";
+  req.path = std::move(path);
+  for (auto param : parsed->params()) {
+    req.query.emplace_back(std::string(param.key), param.has_value ? std::string(param.value) : "");
+  }
+  return true;
+}
+
+class server_impl;
+
+// The shared state of one server, kept alive by its accept loop and every connection.
+struct server_state {
+  server_options options;
+  std::shared_ptr<const router> routes;
+  std::shared_ptr<spdlog::logger> log;
+  asio::io_context& context;
+  tcp::acceptor acceptor;
+  std::unique_ptr<asio::ssl::context> tls;
+  std::atomic<bool> accepting{true};
+  std::atomic<bool> draining{false};
+
+  // Open connections: a close function each, and whether a request is in progress.
+  struct connection_entry {
+    std::function<void()> close;
+    bool busy = false;
+  };
+  std::mutex mutex;
+  std::condition_variable all_closed;
+  std::map<std::uint64_t, connection_entry> connections;
+  std::uint64_t next_connection_id = 0;
+
+  metrics::family<metrics::counter>* requests = nullptr;
+  metrics::family<metrics::histogram>* latency = nullptr;
+  metrics::gauge* open_gauge = nullptr;
+
+  server_state(server_options opts, std::shared_ptr<const router> r, asio::io_context& ctx)
+      : options(std::move(opts)),
+        routes(std::move(r)),
+        log(logging::get(options.name)),
+        context(ctx),
+        acceptor(ctx) {}
+
+  void set_busy(std::uint64_t id, bool busy) {
+    std::lock_guard lock(mutex);
+    if (auto it = connections.find(id); it != connections.end()) it->second.busy = busy;
+  }
+
+  void remove_connection(std::uint64_t id) {
+    std::lock_guard lock(mutex);
+    connections.erase(id);
+    if (open_gauge) open_gauge->set(static_cast<double>(connections.size()));
+    if (connections.empty()) all_closed.notify_all();
+  }
+};
+
+template <typename Stream>
+auto& lowest_layer(Stream& stream) {
+  return beast::get_lowest_layer(stream);
+}
+
+// Reads requests off one connection and answers them in order until either side closes.
+template <typename Stream>
+asio::awaitable<void> serve_connection(std::shared_ptr<server_state> state,
+                                       std::shared_ptr<Stream> stream, std::uint64_t id,
+                                       std::string remote, bool secure) {
+  const auto& opts = state->options;
+  beast::flat_buffer buffer;
+  bool first = true;
+  error_code ec;
+
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    lowest_layer(*stream).expires_after(opts.read_timeout);
+    co_await stream->async_handshake(asio::ssl::stream_base::server,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      state->log->debug("TLS handshake with {} failed: {}", remote, ec.message());
+      co_return;
+    }
+  }
+
+  while (!state->draining) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+    parser.body_limit(opts.max_body_bytes);
+
+    lowest_layer(*stream).expires_after(first ? opts.read_timeout : opts.idle_timeout);
+    co_await bhttp::async_read_header(*stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    first = false;
+    std::optional<response> early_error;
+    if (!ec) {
+      state->set_busy(id, true);
+      lowest_layer(*stream).expires_after(opts.read_timeout);
+      // curl and others wait for "100 Continue" before sending a large body.
+      auto expect = parser.get()[bhttp::field::expect];
+      if (beast::iequals(expect, "100-continue") && !parser.is_done()) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, parser.get().version()};
+        co_await bhttp::async_write(*stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+      }
+      if (!parser.is_done()) {
+        co_await bhttp::async_read(*stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
+    }
+    if (ec) {
+      if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+          ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+        break;
+      }
+      if (ec == beast::error::timeout) {
+        if (parser.got_some())
+          early_error = state->routes->make_error(408, "request timed out");
+        else
+          break;  // an idle keep-alive connection simply closes
+      } else if (ec == bhttp::error::body_limit) {
+        early_error = state->routes->make_error(
+            413, fmt::format("request body exceeds the limit of {} bytes", opts.max_body_bytes));
+      } else if (ec == bhttp::error::header_limit) {
+        early_error = state->routes->make_error(
+            431,
+            fmt::format("request headers exceed the limit of {} bytes", opts.max_header_bytes));
+      } else {
+        early_error = state->routes->make_error(400, "malformed HTTP request: " + ec.message());
+      }
+      state->log->debug("closing connection from {} after read error: {}", remote, ec.message());
+    }
+
+    auto started = std::chrono::steady_clock::now();
+    bool keep_alive = false;
+    unsigned version = 11;
+    std::string method = "-";
+    std::string route = "unmatched";
+    response res;
+    bool head = false;
+    if (early_error) {
+      res = std::move(*early_error);
+    } else {
+      auto& msg = parser.get();
+      keep_alive = msg.keep_alive();
+      version = msg.version();
+      request req;
+      req.method = std::string(msg.method_string());
+      method = req.method;
+      head = msg.method() == bhttp::verb::head;
+      req.target = std::string(msg.target());
+      req.remote_address = remote;
+      req.secure = secure;
+      for (const auto& field : msg) {
+        req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      }
+      req.body = std::move(msg.body());
+      if (!parse_target(req.target, req)) {
+        res = state->routes->make_error(400, "malformed request target");
+      } else {
+        auto pending = std::make_shared<pending_reply>(co_await asio::this_coro::executor);
+        auto guard = std::make_shared<reply_guard>();
+        guard->pending = pending;
+        try {
+          route = state->routes->dispatch(std::move(req),
+                                          [guard](response r) { guard->deliver(std::move(r)); });
+        } catch (const std::exception& e) {
+          state->log->error("handler for {} {} threw: {}", method, msg.target(), e.what());
+          guard->deliver(state->routes->make_error(500, "internal error"));
+        }
+        guard.reset();
+        bool ready = false;
+        {
+          std::lock_guard lock(pending->mutex);
+          ready = pending->value.has_value();
+        }
+        if (!ready) {
+          lowest_layer(*stream).expires_never();
+          error_code wait_ec;
+          co_await pending->wake.async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
+        }
+        std::lock_guard lock(pending->mutex);
+        res = std::move(*pending->value);
+      }
+    }
+
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
+    out.reason(std::string(reason_phrase(res.status)));
+    out.set(bhttp::field::server, "wharf");
+    bool has_type = false;
+    for (auto& [name, value] : res.headers) {
+      if (beast::iequals(name, "content-type")) has_type = true;
+      out.insert(name, value);
+    }
+    if (!has_type && !res.body.empty()) out.set(bhttp::field::content_type, "application/json");
+    bool close_after = !keep_alive || early_error.has_value() || state->draining;
+    out.keep_alive(!close_after);
+    auto body_size = res.body.size();
+    if (head) {
+      out.content_length(body_size);
+    } else {
+      out.body() = std::move(res.body);
+      out.prepare_payload();
+    }
+
+    // Counted before the write so a client that has its answer also sees it counted.
+    auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
+    if (state->requests) {
+      state->requests->with({opts.name, method, std::to_string(res.status)}).inc();
+      state->latency->with({opts.name, route}).observe(elapsed.count());
+    }
+    lowest_layer(*stream).expires_after(opts.read_timeout);
+    co_await bhttp::async_write(*stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    state->set_busy(id, false);
+
+    state->log->debug("{} {} {} -> {} ({} bytes, {:.3f} ms)", remote, method, route, res.status,
+                      body_size, elapsed.count() * 1000);
+    if (ec || close_after) break;
+  }
+
+  // Graceful close: TLS close_notify where applicable, then TCP shutdown.
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    lowest_layer(*stream).expires_after(std::chrono::seconds(1));
+    co_await stream->async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  lowest_layer(*stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<server_state> state) {
+  while (state->accepting) {
+    error_code ec;
+    auto strand = asio::make_strand(state->context);
+    tcp::socket socket(strand);
+    co_await state->acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (!state->accepting || ec == asio::error::operation_aborted) break;
+      state->log->warn("accept failed: {}", ec.message());
+      // Running out of descriptors must not spin the loop.
+      asio::steady_timer pause(state->context, std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::string remote = "?";
+    if (auto endpoint = socket.remote_endpoint(ec); !ec) {
+      remote = fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+    }
+
+    std::uint64_t id = 0;
+    {
+      std::lock_guard lock(state->mutex);
+      if (state->connections.size() >= state->options.max_connections) {
+        state->log->warn("refusing connection from {}: {} connections open", remote,
+                         state->connections.size());
+        socket.close(ec);
+        continue;
+      }
+      id = state->next_connection_id++;
+    }
+
+    auto on_done = [state, id](std::exception_ptr error) {
+      if (error) {
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          state->log->error("connection ended with an error: {}", e.what());
+        }
+      }
+      state->remove_connection(id);
+    };
+
+    if (state->tls) {
+      using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+      auto stream = std::make_shared<tls_stream>(beast::tcp_stream(std::move(socket)), *state->tls);
+      {
+        std::lock_guard lock(state->mutex);
+        state->connections[id].close = [stream] {
+          asio::post(stream->get_executor(),
+                     [stream] { beast::get_lowest_layer(*stream).close(); });
+        };
+        if (state->open_gauge)
+          state->open_gauge->set(static_cast<double>(state->connections.size()));
+      }
+      asio::co_spawn(strand, serve_connection(state, stream, id, remote, true), on_done);
+    } else {
+      auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+      {
+        std::lock_guard lock(state->mutex);
+        state->connections[id].close = [stream] {
+          asio::post(stream->get_executor(), [stream] { stream->close(); });
+        };
+        if (state->open_gauge)
+          state->open_gauge->set(static_cast<double>(state->connections.size()));
+      }
+      asio::co_spawn(strand, serve_connection(state, stream, id, remote, false), on_done);
+    }
+  }
+}
+
+class server_impl final : public server {
+ public:
+  explicit server_impl(std::shared_ptr<server_state> state, std::uint16_t port)
+      : state_(std::move(state)), port_(port) {}
+
+  ~server_impl() override {
+    stop_accepting();
+    drain(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+  }
+
+  std::uint16_t port() const override { return port_; }
+
+  std::string url() const override {
+    auto host = state_->options.host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    return fmt::format("{}://{}:{}", state_->tls ? "https" : "http", host, port_);
+  }
+
+  bool accepting() const override { return state_->accepting; }
+
+  std::size_t open_connections() const override {
+    std::lock_guard lock(state_->mutex);
+    return state_->connections.size();
+  }
+
+  void stop_accepting() override {
+    if (!state_->accepting.exchange(false)) return;
+    auto state = state_;
+    asio::post(state->acceptor.get_executor(), [state] {
+      error_code ec;
+      state->acceptor.close(ec);
+    });
+  }
+
+  bool drain(std::chrono::steady_clock::time_point deadline) override {
+    state_->draining = true;
+    std::unique_lock lock(state_->mutex);
+    for (auto& [id, conn] : state_->connections) {
+      if (!conn.busy && conn.close) conn.close();
+    }
+    // Busy connections close themselves after their current response.
+    bool finished = state_->all_closed.wait_until(lock, deadline,
+                                                  [this] { return state_->connections.empty(); });
+    if (!finished) {
+      state_->log->warn("closing {} connections still busy at the end of the grace period",
+                        state_->connections.size());
+      for (auto& [id, conn] : state_->connections) {
+        if (conn.close) conn.close();
+      }
+      state_->all_closed.wait_for(lock, std::chrono::seconds(2),
+                                  [this] { return state_->connections.empty(); });
+    }
+    return finished;
+  }
+
+ private:
+  std::shared_ptr<server_state> state_;
+  std::uint16_t port_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<server>> server::start(net::io_runtime& runtime, server_options options,
+                                              std::shared_ptr<const router> routes,
+                                              metrics::registry* metrics) {
+  auto& context = runtime.internals().context;
+  auto state = std::make_shared<server_state>(std::move(options), std::move(routes), context);
+  const auto& opts = state->options;
+
+  if (opts.tls.enabled()) {
+    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    error_code ec;
+    tls->use_certificate_chain_file(opts.tls.cert_file, ec);
+    if (ec) {
+      return make_error(errc::invalid_argument, "{}: cannot load TLS certificate '{}': {}",
+                        opts.name, opts.tls.cert_file, ec.message());
+    }
+    tls->use_private_key_file(opts.tls.key_file, asio::ssl::context::pem, ec);
+    if (ec) {
+      return make_error(errc::invalid_argument, "{}: cannot load TLS key '{}': {}", opts.name,
+                        opts.tls.key_file, ec.message());
+    }
+    state->tls = std::move(tls);
+  }
+
+  error_code ec;
+  auto address = asio::ip::make_address(opts.host, ec);
+  if (ec) {
+    // Accept host names too ("localhost").
+    tcp::resolver resolver(context);
+    auto results = resolver.resolve(opts.host, std::to_string(opts.port), ec);
+    if (ec || results.empty()) {
+      return make_error(errc::invalid_argument, "{}: cannot resolve listen host '{}'", opts.name,
+                        opts.host);
+    }
+    address = results.begin()->endpoint().address();
+  }
+  tcp::endpoint endpoint(address, opts.port);
+  state->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) state->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) state->acceptor.bind(endpoint, ec);
+  if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(errc::io_error, "{}: cannot listen on {}:{}: {}", opts.name, opts.host,
+                      opts.port, ec.message());
+  }
+  auto port = state->acceptor.local_endpoint().port();
+
+  if (metrics) {
+    state->requests = &metrics->counter_family(
+        "wharf_http_requests_total", "HTTP requests answered, by server, method and status.",
+        {"server", "method", "code"});
+    state->latency = &metrics->histogram_family(
+        "wharf_http_request_duration_seconds",
+        "Time from reading an HTTP request to writing its response, by server and route.",
+        {"server", "route"});
+    state->open_gauge = &metrics
+                             ->gauge_family("wharf_http_open_connections",
+                                            "Open HTTP connections, by server.", {"server"})
+                             .with({opts.name});
+  }
+
+  asio::co_spawn(context, accept_loop(state), asio::detached);
+  return std::unique_ptr<server>(std::make_unique<server_impl>(state, port));
+}
+
+}  // namespace wharf::http

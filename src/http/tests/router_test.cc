@@ -1,0 +1,70 @@
+#include "http/router.h"
+
+#include <gtest/gtest.h>
+
+namespace wharf::http {
+namespace {
+
+response run(const router& r, std::string method, std::string path) {
+  request req;
+  req.method = std::move(method);
+  req.path = std::move(path);
+  response out;
+  r.dispatch(std::move(req), [&out](response res) { out = std::move(res); });
+  return out;
+}
+
+TEST(Router, MatchesParametersAndLiterals) {
+  router r;
+  r.add("GET", "/subjects/{subject}/versions/{version}", [](const request& req) {
+    return response::text(200, req.param("subject") + "@" + req.param("version"));
+  });
+  r.add("GET", "/subjects/{subject}/versions/latest", [](const request& req) {
+    return response::text(200, "latest of " + req.param("subject"));
+  });
+  EXPECT_EQ(run(r, "GET", "/subjects/orders/versions/3").body, "orders@3");
+  EXPECT_EQ(run(r, "GET", "/subjects/orders/versions/latest").body, "latest of orders");
+  EXPECT_EQ(run(r, "GET", "/subjects/orders/versions/3/").body, "orders@3");
+  EXPECT_EQ(run(r, "GET", "/subjects/orders").status, 404);
+}
+
+TEST(Router, RestParameterTakesRemainingSegments) {
+  router r;
+  r.add("GET", "/static/{file...}",
+        [](const request& req) { return response::text(200, req.param("file")); });
+  EXPECT_EQ(run(r, "GET", "/static/css/site.css").body, "css/site.css");
+  EXPECT_EQ(run(r, "GET", "/static").status, 404);
+}
+
+TEST(Router, WrongMethodIs405WithAllow) {
+  router r;
+  r.add("GET", "/topics", [](const request&) { return response::text(200, "list"); });
+  r.add("POST", "/topics", [](const request&) { return response::text(201, "made"); });
+  auto res = run(r, "DELETE", "/topics");
+  EXPECT_EQ(res.status, 405);
+  EXPECT_EQ(res.header("Allow"), "GET, POST");
+  EXPECT_NE(res.body.find("\"error_code\":405"), std::string::npos);
+}
+
+TEST(Router, HeadUsesGetRoute) {
+  router r;
+  r.add("GET", "/x", [](const request&) { return response::text(200, "body"); });
+  EXPECT_EQ(run(r, "HEAD", "/x").status, 200);
+}
+
+TEST(Router, CustomErrorFormatter) {
+  router r;
+  r.set_error_formatter([](int status, std::string_view) {
+    return response::error(status, status * 100 + 1, "custom");
+  });
+  auto res = run(r, "GET", "/nothing");
+  EXPECT_EQ(res.status, 404);
+  EXPECT_NE(res.body.find("40401"), std::string::npos);
+}
+
+TEST(JsonEscape, EscapesControlCharacters) {
+  EXPECT_EQ(json_escape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
+}
+
+}  // namespace
+}  // namespace wharf::http
