@@ -416,9 +416,19 @@ std::string schema::reference_yaml() const {
 
 std::string schema::reference_markdown() const {
   std::string out = "| key | type | default | environment | description |\n|---|---|---|---|---|\n";
+  auto cell = [](std::string text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '|') out += '\\';
+      out += c;
+    }
+    return out;
+  };
   for (const auto& opt : options_) {
-    out += fmt::format("| `{}` | {} | `{}` | `{}` | {} |\n", opt.path, opt.type, opt.current(),
-                       environment_name(opt.path), opt.description);
+    auto value = opt.current();
+    out += fmt::format("| `{}` | {} | {} | `{}` | {} |\n", opt.path, cell(opt.type),
+                       value.empty() ? std::string("(empty)") : "`" + cell(value) + "`",
+                       environment_name(opt.path), cell(opt.description));
   }
   return out;
 }

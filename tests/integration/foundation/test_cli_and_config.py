@@ -120,3 +120,11 @@ def test_reference_lists_every_option_with_its_variable(wharf_bin):
     out = run(wharf_bin, "config", "reference")
     assert out.returncode == 0
     assert "| `admin.port` | port | `8080` | `WHARF_ADMIN_PORT` |" in out.stdout
+
+
+def test_configuration_doc_matches_the_binary(wharf_bin):
+    from wharf_fixture import REPO_ROOT
+    doc = (REPO_ROOT / "docs" / "configuration.md").read_text()
+    table = doc[doc.index("| key | type |"):]
+    out = run(wharf_bin, "config", "reference", env={"PATH": "/usr/bin"})
+    assert table == out.stdout, "docs/configuration.md is stale: run scripts/update_config_docs.sh"
