@@ -15,8 +15,7 @@ class byte_reader {
  public:
   byte_reader() = default;
   explicit byte_reader(std::string_view data) : data_(data) {}
-  byte_reader(const void* data, std::size_t size)
-      : data_(static_cast<const char*>(data), size) {}
+  byte_reader(const void* data, std::size_t size) : data_(static_cast<const char*>(data), size) {}
 
   bool ok() const { return error_ == nullptr; }
   const char* error() const { return error_ ? error_ : ""; }
@@ -117,10 +116,12 @@ class byte_writer {
     out_->push_back(static_cast<char>(v));
   }
   void write_varint(std::int32_t v) {
-    write_unsigned_varint((static_cast<std::uint32_t>(v) << 1) ^ static_cast<std::uint32_t>(v >> 31));
+    write_unsigned_varint((static_cast<std::uint32_t>(v) << 1) ^
+                          static_cast<std::uint32_t>(v >> 31));
   }
   void write_varlong(std::int64_t v) {
-    write_unsigned_varlong((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+    write_unsigned_varlong((static_cast<std::uint64_t>(v) << 1) ^
+                           static_cast<std::uint64_t>(v >> 63));
   }
   void write_bytes(std::string_view bytes) { out_->append(bytes); }
 
@@ -158,7 +159,8 @@ constexpr std::size_t unsigned_varint_size(std::uint64_t v) {
   return n;
 }
 constexpr std::size_t varint_size(std::int64_t v) {
-  return unsigned_varint_size((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+  return unsigned_varint_size((static_cast<std::uint64_t>(v) << 1) ^
+                              static_cast<std::uint64_t>(v >> 63));
 }
 
 // CRC-32C (Castagnoli), as RecordBatch v2 uses; hardware-accelerated where the CPU has SSE4.2.

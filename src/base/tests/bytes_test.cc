@@ -46,8 +46,8 @@ TEST(Bytes, VarintsMatchKafkaEncoding) {
 }
 
 TEST(Bytes, ExtremeVarlongsRoundTrip) {
-  for (std::int64_t v : {std::numeric_limits<std::int64_t>::min(), std::int64_t{-1}, std::int64_t{0},
-                         std::numeric_limits<std::int64_t>::max()}) {
+  for (std::int64_t v : {std::numeric_limits<std::int64_t>::min(), std::int64_t{-1},
+                         std::int64_t{0}, std::numeric_limits<std::int64_t>::max()}) {
     byte_writer w;
     w.write_varlong(v);
     EXPECT_EQ(w.size(), varint_size(v));

@@ -1,0 +1,214 @@
+// Small kafka-clients CLI used by Wharf's integration tests as a reference Java peer.
+//
+//   produce --bootstrap B --topic T --count N [--compression C] [--prefix P]
+//           [--acks A] [--partition P] [--idempotence true|false]
+//   consume --bootstrap B --topic T --count N [--group G] [--timeout-ms MS]
+//
+// produce sends N records with key "<prefix>key-<i>", value "<prefix>value-<i>" and
+// headers idx=<i>, client=java, and prints one JSON line per acknowledged record.
+// consume reads N records from the beginning (subscribing with --group, or by
+// assigning every partition without one) and prints one JSON line per record:
+// {"topic","partition","offset","timestamp","key","value","headers":[[k,v],...]}.
+// Exit code 0 on success, 1 on an error or timeout, 2 on bad usage.
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Future;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+public final class JavaClient {
+    private JavaClient() {}
+
+    public static void main(String[] args) {
+        if (args.length < 1) {
+            usage("missing command");
+        }
+        Map<String, String> opts = parseOptions(args);
+        try {
+            switch (args[0]) {
+                case "produce" -> produce(opts);
+                case "consume" -> consume(opts);
+                default -> usage("unknown command " + args[0]);
+            }
+        } catch (Exception e) {
+            System.err.println("JavaClient: " + e);
+            System.exit(1);
+        }
+    }
+
+    private static void produce(Map<String, String> opts) throws Exception {
+        String topic = required(opts, "topic");
+        int count = Integer.parseInt(required(opts, "count"));
+        String prefix = opts.getOrDefault("prefix", "");
+        Integer partition = opts.containsKey("partition") ? Integer.valueOf(opts.get("partition")) : null;
+
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, required(opts, "bootstrap"));
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, opts.getOrDefault("compression", "none"));
+        props.put(ProducerConfig.ACKS_CONFIG, opts.getOrDefault("acks", "all"));
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, opts.getOrDefault("idempotence", "true"));
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+
+        try (KafkaProducer<byte[], byte[]> producer =
+                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            List<Future<RecordMetadata>> acks = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                RecordHeaders headers = new RecordHeaders();
+                headers.add("idx", bytes(Integer.toString(i)));
+                headers.add("client", bytes("java"));
+                acks.add(producer.send(new ProducerRecord<>(topic, partition, null,
+                    bytes(prefix + "key-" + i), bytes(prefix + "value-" + i), headers)));
+            }
+            producer.flush();
+            for (int i = 0; i < count; i++) {
+                RecordMetadata md = acks.get(i).get();
+                System.out.println("{\"key\":" + json(prefix + "key-" + i)
+                    + ",\"partition\":" + md.partition() + ",\"offset\":" + md.offset()
+                    + ",\"timestamp\":" + md.timestamp() + "}");
+            }
+        }
+    }
+
+    private static void consume(Map<String, String> opts) {
+        String topic = required(opts, "topic");
+        int count = Integer.parseInt(required(opts, "count"));
+        String group = opts.get("group");
+        long deadline = System.currentTimeMillis() + Long.parseLong(opts.getOrDefault("timeout-ms", "30000"));
+
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, required(opts, "bootstrap"));
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        if (group != null) {
+            props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        }
+
+        int seen = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                 new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            if (group != null) {
+                consumer.subscribe(List.of(topic));
+            } else {
+                List<TopicPartition> parts = new ArrayList<>();
+                for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(15))) {
+                    parts.add(new TopicPartition(topic, p.partition()));
+                }
+                consumer.assign(parts);
+                consumer.seekToBeginning(parts);
+            }
+            while (seen < count && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (seen == count) {
+                        break;
+                    }
+                    System.out.println(recordJson(r));
+                    seen++;
+                }
+            }
+            System.out.flush();
+            if (group != null && seen > 0) {
+                consumer.commitSync(Duration.ofSeconds(10));
+            }
+        }
+        if (seen < count) {
+            System.err.println("JavaClient: timed out after " + seen + " of " + count + " records");
+            System.exit(1);
+        }
+    }
+
+    private static String recordJson(ConsumerRecord<byte[], byte[]> r) {
+        StringBuilder hs = new StringBuilder("[");
+        for (Header h : r.headers()) {
+            if (hs.length() > 1) {
+                hs.append(',');
+            }
+            hs.append('[').append(json(h.key())).append(',').append(json(str(h.value()))).append(']');
+        }
+        hs.append(']');
+        return "{\"topic\":" + json(r.topic()) + ",\"partition\":" + r.partition()
+            + ",\"offset\":" + r.offset() + ",\"timestamp\":" + r.timestamp()
+            + ",\"key\":" + json(str(r.key())) + ",\"value\":" + json(str(r.value()))
+            + ",\"headers\":" + hs + "}";
+    }
+
+    private static Map<String, String> parseOptions(String[] args) {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                usage("bad argument " + args[i]);
+            }
+            opts.put(args[i].substring(2), args[++i]);
+        }
+        return opts;
+    }
+
+    private static String required(Map<String, String> opts, String name) {
+        String v = opts.get(name);
+        if (v == null) {
+            usage("missing --" + name);
+        }
+        return v;
+    }
+
+    private static void usage(String why) {
+        System.err.println("JavaClient: " + why + "\nusage:\n"
+            + "  produce --bootstrap B --topic T --count N [--compression C] [--prefix P]"
+            + " [--acks A] [--partition P] [--idempotence true|false]\n"
+            + "  consume --bootstrap B --topic T --count N [--group G] [--timeout-ms MS]");
+        System.exit(2);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String str(byte[] b) {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** JSON string literal (or null) for s. */
+    private static String json(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+}
