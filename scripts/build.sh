@@ -8,6 +8,9 @@ shift || true
 
 bash "$root/scripts/deps.sh"
 
+# Relative paths in ccache keys let another clone of the repo reuse the cache.
+export CCACHE_BASEDIR="$root"
+
 case $kind in
   release) flags=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DWHARF_SANITIZE=ON "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g") ;;

@@ -1,0 +1,538 @@
+#include "net/frame_server.h"
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "base/logging.h"
+#include "metrics/registry.h"
+#include "net/io_runtime_impl.h"
+
+namespace wharf::net {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using strand_type = asio::strand<asio::io_context::executor_type>;
+using tls_stream = asio::ssl::stream<tcp::socket>;
+
+struct server_state;
+
+// One connection: a reader coroutine that dispatches frames in order, a writer
+// coroutine that sends replies in the same order, and an idle watchdog.
+template <typename Stream>
+struct connection : std::enable_shared_from_this<connection<Stream>> {
+  struct slot {
+    std::optional<frame_reply> reply;
+  };
+
+  connection(std::shared_ptr<server_state> s, strand_type strand, std::unique_ptr<Stream> st)
+      : server(std::move(s)),
+        executor(strand),
+        stream(std::move(st)),
+        writer_wake(strand),
+        reader_wake(strand),
+        watchdog(strand) {}
+
+  std::shared_ptr<server_state> server;
+  strand_type executor;
+  std::unique_ptr<Stream> stream;
+  connection_context context;
+
+  std::deque<slot> pending;     // replies owed, oldest first
+  std::uint64_t first_seq = 0;  // sequence number of pending.front()
+  std::uint64_t next_seq = 0;
+  bool reader_done = false;
+  bool closed = false;
+  int running_tasks = 1;  // the reader; the writer adds one
+  std::function<void()> on_finished;
+  std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
+
+  asio::steady_timer writer_wake;
+  asio::steady_timer reader_wake;
+  asio::steady_timer watchdog;
+
+  tcp::socket& socket() {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      return *stream;
+    } else {
+      return stream->next_layer();
+    }
+  }
+
+  void close() {
+    if (closed) return;
+    closed = true;
+    error_code ec;
+    socket().shutdown(tcp::socket::shutdown_both, ec);
+    socket().close(ec);
+    writer_wake.cancel();
+    reader_wake.cancel();
+    watchdog.cancel();
+  }
+
+  // Runs on the strand when the reader or the writer ends; the last one reports.
+  void task_finished() {
+    if (--running_tasks == 0 && on_finished) {
+      close();
+      auto done = std::move(on_finished);
+      on_finished = nullptr;
+      done();
+    }
+  }
+
+  // Runs on the strand: stores a reply and wakes the writer.
+  void deliver(std::uint64_t seq, frame_reply reply) {
+    if (closed || seq < first_seq) return;
+    auto index = static_cast<std::size_t>(seq - first_seq);
+    if (index >= pending.size()) return;
+    pending[index].reply = std::move(reply);
+    writer_wake.cancel();
+  }
+};
+
+struct server_state {
+  frame_server_options options;
+  std::shared_ptr<frame_handler> handler;
+  std::shared_ptr<spdlog::logger> log;
+  asio::io_context& context;
+  tcp::acceptor acceptor;
+  std::unique_ptr<asio::ssl::context> tls;
+  std::atomic<bool> accepting{true};
+  std::atomic<bool> draining{false};
+
+  std::mutex mutex;
+  std::condition_variable all_closed;
+  std::map<std::uint64_t, std::function<void()>> closers;   // connection id -> close on its strand
+  std::map<std::uint64_t, std::function<void()>> drainers;  // connection id -> start draining
+  std::uint64_t next_id = 0;
+
+  metrics::gauge* open_gauge = nullptr;
+  metrics::counter* frames_in = nullptr;
+  metrics::counter* bytes_in = nullptr;
+  metrics::counter* bytes_out = nullptr;
+  metrics::counter* protocol_errors = nullptr;
+
+  server_state(frame_server_options opts, std::shared_ptr<frame_handler> h, asio::io_context& ctx)
+      : options(std::move(opts)),
+        handler(std::move(h)),
+        log(logging::get(options.name)),
+        context(ctx),
+        acceptor(ctx) {}
+
+  void forget(std::uint64_t id) {
+    std::lock_guard lock(mutex);
+    closers.erase(id);
+    drainers.erase(id);
+    if (open_gauge) open_gauge->set(static_cast<double>(closers.size()));
+    if (closers.empty()) all_closed.notify_all();
+  }
+};
+
+// Delivers a reply exactly once; a handler that drops its responder closes the
+// connection rather than leaving the client waiting forever.
+template <typename Stream>
+struct responder_guard {
+  std::shared_ptr<connection<Stream>> conn;
+  std::uint64_t seq;
+  std::atomic<bool> done{false};
+
+  void deliver(frame_reply reply) {
+    if (done.exchange(true)) return;
+    asio::post(conn->executor, [c = conn, s = seq, r = std::move(reply)]() mutable {
+      c->deliver(s, std::move(r));
+    });
+  }
+  ~responder_guard() {
+    if (!done) {
+      conn->server->log->error("a request on {} was never answered; closing the connection",
+                               conn->context.remote_address);
+      deliver(frame_reply::close_connection());
+    }
+  }
+};
+
+template <typename Stream>
+asio::awaitable<void> read_frames(std::shared_ptr<connection<Stream>> conn) {
+  auto& state = *conn->server;
+  const auto& opts = state.options;
+  error_code ec;
+  while (!conn->closed && !state.draining) {
+    if (conn->pending.size() >= opts.max_in_flight_per_connection) {
+      // Back-pressure: stop reading until the writer has sent something.
+      conn->reader_wake.expires_at(asio::steady_timer::time_point::max());
+      co_await conn->reader_wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    std::array<unsigned char, 4> size_bytes{};
+    co_await asio::async_read(*conn->stream, asio::buffer(size_bytes),
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      conn->close();  // the client is gone: replies still owed go nowhere
+      break;
+    }
+    auto size = static_cast<std::int32_t>((std::uint32_t{size_bytes[0]} << 24) |
+                                          (std::uint32_t{size_bytes[1]} << 16) |
+                                          (std::uint32_t{size_bytes[2]} << 8) | size_bytes[3]);
+    if (size < 0 || static_cast<std::uint32_t>(size) > opts.max_frame_bytes) {
+      state.log->warn("closing connection from {}: frame of {} bytes (limit {})",
+                      conn->context.remote_address, size, opts.max_frame_bytes);
+      if (state.protocol_errors) state.protocol_errors->inc();
+      conn->close();
+      break;
+    }
+    std::string frame(static_cast<std::size_t>(size), '\0');
+    co_await asio::async_read(*conn->stream, asio::buffer(frame),
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      conn->close();
+      break;
+    }
+    conn->last_activity = std::chrono::steady_clock::now();
+    if (state.frames_in) {
+      state.frames_in->inc();
+      state.bytes_in->inc(static_cast<double>(size) + 4);
+    }
+    if (state.draining) break;
+
+    auto seq = conn->next_seq++;
+    conn->pending.emplace_back();
+    auto guard = std::make_shared<responder_guard<Stream>>();
+    guard->conn = conn;
+    guard->seq = seq;
+    try {
+      state.handler->on_frame(conn->context, std::move(frame),
+                              [guard](frame_reply reply) { guard->deliver(std::move(reply)); });
+    } catch (const std::exception& e) {
+      state.log->error("handler failed on a frame from {}: {}", conn->context.remote_address,
+                       e.what());
+      guard->deliver(frame_reply::close_connection());
+    }
+  }
+  conn->reader_done = true;
+  conn->writer_wake.cancel();
+}
+
+template <typename Stream>
+asio::awaitable<void> write_replies(std::shared_ptr<connection<Stream>> conn) {
+  auto& state = *conn->server;
+  error_code ec;
+  std::vector<std::array<unsigned char, 4>> prefixes;
+  std::vector<asio::const_buffer> buffers;
+  std::vector<frame_reply> batch;
+  while (!conn->closed) {
+    // Gather every consecutive ready reply into one write.
+    batch.clear();
+    bool close_after = false;
+    while (!conn->pending.empty() && conn->pending.front().reply) {
+      auto reply = std::move(*conn->pending.front().reply);
+      conn->pending.pop_front();
+      ++conn->first_seq;
+      if (reply.action == frame_reply::kind::close) {
+        close_after = true;
+        break;
+      }
+      if (reply.action == frame_reply::kind::respond) batch.push_back(std::move(reply));
+    }
+    if (!batch.empty()) {
+      prefixes.assign(batch.size(), {});
+      buffers.clear();
+      std::size_t total = 0;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        auto n = static_cast<std::uint32_t>(batch[i].bytes.size());
+        prefixes[i] = {static_cast<unsigned char>(n >> 24), static_cast<unsigned char>(n >> 16),
+                       static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n)};
+        buffers.emplace_back(asio::buffer(prefixes[i]));
+        buffers.emplace_back(asio::buffer(batch[i].bytes));
+        total += n + 4;
+      }
+      co_await asio::async_write(*conn->stream, buffers,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      conn->last_activity = std::chrono::steady_clock::now();
+      if (state.bytes_out) state.bytes_out->inc(static_cast<double>(total));
+      conn->reader_wake.cancel();  // room for more frames
+      continue;
+    }
+    if (close_after) break;
+    if ((conn->reader_done || state.draining) && conn->pending.empty()) break;
+    conn->writer_wake.expires_at(asio::steady_timer::time_point::max());
+    co_await conn->writer_wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  conn->close();
+}
+
+// Closes a connection that has been silent for idle_timeout with nothing in flight.
+template <typename Stream>
+asio::awaitable<void> watch_idle(std::shared_ptr<connection<Stream>> conn) {
+  auto timeout = conn->server->options.idle_timeout;
+  error_code ec;
+  while (!conn->closed) {
+    conn->watchdog.expires_at(conn->last_activity + timeout);
+    co_await conn->watchdog.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (conn->closed) break;
+    if (std::chrono::steady_clock::now() - conn->last_activity >= timeout &&
+        conn->pending.empty()) {
+      conn->server->log->debug("closing idle connection from {}", conn->context.remote_address);
+      conn->close();
+    }
+  }
+}
+
+template <typename Stream>
+asio::awaitable<void> run_connection(std::shared_ptr<connection<Stream>> conn) {
+  auto& state = *conn->server;
+  if constexpr (!std::is_same_v<Stream, tcp::socket>) {
+    error_code ec;
+    asio::steady_timer handshake_deadline(conn->executor, std::chrono::seconds(10));
+    handshake_deadline.async_wait([conn](error_code e) {
+      if (!e) conn->close();
+    });
+    co_await conn->stream->async_handshake(asio::ssl::stream_base::server,
+                                           asio::redirect_error(asio::use_awaitable, ec));
+    handshake_deadline.cancel();
+    if (ec) {
+      state.log->debug("TLS handshake with {} failed: {}", conn->context.remote_address,
+                       ec.message());
+      conn->close();
+      co_return;
+    }
+  }
+  state.handler->on_connect(conn->context);
+  ++conn->running_tasks;
+  asio::co_spawn(conn->executor, write_replies(conn),
+                 [conn](std::exception_ptr) { conn->task_finished(); });
+  asio::co_spawn(conn->executor, watch_idle(conn), asio::detached);
+  co_await read_frames(conn);
+}
+
+template <typename Stream>
+void launch(std::shared_ptr<server_state> state, strand_type strand, std::unique_ptr<Stream> stream,
+            std::uint64_t id, std::string remote, bool secure) {
+  auto conn = std::make_shared<connection<Stream>>(state, strand, std::move(stream));
+  conn->context.id = id;
+  conn->context.remote_address = remote;
+  conn->context.listener = state->options.name;
+  conn->context.secure = secure;
+  {
+    std::lock_guard lock(state->mutex);
+    std::weak_ptr<connection<Stream>> weak = conn;
+    state->closers[id] = [weak] {
+      if (auto c = weak.lock()) asio::post(c->executor, [c] { c->close(); });
+    };
+    state->drainers[id] = [weak] {
+      if (auto c = weak.lock()) {
+        asio::post(c->executor, [c] {
+          // Idle: close now. Busy: the writer closes after the last reply.
+          if (c->pending.empty())
+            c->close();
+          else
+            c->writer_wake.cancel();
+        });
+      }
+    };
+    if (state->open_gauge) state->open_gauge->set(static_cast<double>(state->closers.size()));
+  }
+  conn->on_finished = [state, conn, id] {
+    state->handler->on_disconnect(conn->context);
+    state->forget(id);
+  };
+  asio::co_spawn(strand, run_connection(conn), [state, conn](std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        state->log->error("connection {} failed: {}", conn->context.remote_address, e.what());
+      }
+      conn->close();
+    }
+    conn->reader_done = true;
+    conn->writer_wake.cancel();
+    conn->task_finished();
+  });
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<server_state> state) {
+  while (state->accepting) {
+    error_code ec;
+    auto strand = asio::make_strand(state->context);
+    tcp::socket socket(strand);
+    co_await state->acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (!state->accepting || ec == asio::error::operation_aborted) break;
+      state->log->warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(state->context, std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::string remote = "?";
+    if (auto endpoint = socket.remote_endpoint(ec); !ec) {
+      remote = fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+    }
+    std::uint64_t id;
+    {
+      std::lock_guard lock(state->mutex);
+      if (state->closers.size() >= state->options.max_connections) {
+        state->log->warn("refusing connection from {}: {} connections open", remote,
+                         state->closers.size());
+        socket.close(ec);
+        continue;
+      }
+      id = state->next_id++;
+    }
+    if (state->tls) {
+      launch(state, strand, std::make_unique<tls_stream>(std::move(socket), *state->tls), id,
+             remote, true);
+    } else {
+      launch(state, strand, std::make_unique<tcp::socket>(std::move(socket)), id, remote, false);
+    }
+  }
+}
+
+class frame_server_impl final : public frame_server {
+ public:
+  frame_server_impl(std::shared_ptr<server_state> state, std::uint16_t port)
+      : state_(std::move(state)), port_(port) {}
+  ~frame_server_impl() override {
+    stop_accepting();
+    drain(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+  }
+
+  std::uint16_t port() const override { return port_; }
+  std::string address() const override {
+    auto host = state_->options.host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    return fmt::format("{}:{}", host, port_);
+  }
+  bool accepting() const override { return state_->accepting; }
+  std::size_t open_connections() const override {
+    std::lock_guard lock(state_->mutex);
+    return state_->closers.size();
+  }
+
+  void stop_accepting() override {
+    if (!state_->accepting.exchange(false)) return;
+    auto state = state_;
+    asio::post(state->acceptor.get_executor(), [state] {
+      error_code ec;
+      state->acceptor.close(ec);
+    });
+  }
+
+  bool drain(std::chrono::steady_clock::time_point deadline) override {
+    state_->draining = true;
+    std::unique_lock lock(state_->mutex);
+    for (auto& [id, start_draining] : state_->drainers) start_draining();
+    bool finished =
+        state_->all_closed.wait_until(lock, deadline, [this] { return state_->closers.empty(); });
+    if (!finished) {
+      state_->log->warn("closing {} connections still busy at the end of the grace period",
+                        state_->closers.size());
+      for (auto& [id, close] : state_->closers) close();
+      state_->all_closed.wait_for(lock, std::chrono::seconds(2),
+                                  [this] { return state_->closers.empty(); });
+    }
+    return finished;
+  }
+
+ private:
+  std::shared_ptr<server_state> state_;
+  std::uint16_t port_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<frame_server>> frame_server::start(io_runtime& runtime,
+                                                          frame_server_options options,
+                                                          std::shared_ptr<frame_handler> handler,
+                                                          metrics::registry* metrics) {
+  auto& context = runtime.internals().context;
+  auto state = std::make_shared<server_state>(std::move(options), std::move(handler), context);
+  const auto& opts = state->options;
+
+  if (!opts.tls_cert_file.empty() && !opts.tls_key_file.empty()) {
+    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    error_code ec;
+    tls->use_certificate_chain_file(opts.tls_cert_file, ec);
+    if (!ec) tls->use_private_key_file(opts.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) {
+      return make_error(errc::invalid_argument, "{}: cannot load TLS certificate or key: {}",
+                        opts.name, ec.message());
+    }
+    state->tls = std::move(tls);
+  }
+
+  error_code ec;
+  auto address = asio::ip::make_address(opts.host, ec);
+  if (ec) {
+    tcp::resolver resolver(context);
+    auto results = resolver.resolve(opts.host, std::to_string(opts.port), ec);
+    if (ec || results.empty()) {
+      return make_error(errc::invalid_argument, "{}: cannot resolve listen host '{}'", opts.name,
+                        opts.host);
+    }
+    address = results.begin()->endpoint().address();
+  }
+  tcp::endpoint endpoint(address, opts.port);
+  state->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) state->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) state->acceptor.bind(endpoint, ec);
+  if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(errc::io_error, "{}: cannot listen on {}:{}: {}", opts.name, opts.host,
+                      opts.port, ec.message());
+  }
+  auto port = state->acceptor.local_endpoint().port();
+
+  if (metrics) {
+    state->open_gauge = &metrics
+                             ->gauge_family("wharf_listener_open_connections",
+                                            "Open connections, by listener.", {"listener"})
+                             .with({opts.name});
+    state->frames_in = &metrics
+                            ->counter_family("wharf_listener_frames_received_total",
+                                             "Request frames received, by listener.", {"listener"})
+                            .with({opts.name});
+    state->bytes_in =
+        &metrics
+             ->counter_family("wharf_listener_bytes_received_total",
+                              "Bytes received including size prefixes, by listener.", {"listener"})
+             .with({opts.name});
+    state->bytes_out =
+        &metrics
+             ->counter_family("wharf_listener_bytes_sent_total",
+                              "Bytes sent including size prefixes, by listener.", {"listener"})
+             .with({opts.name});
+    state->protocol_errors =
+        &metrics
+             ->counter_family("wharf_listener_protocol_errors_total",
+                              "Connections closed for a malformed or oversized frame.",
+                              {"listener"})
+             .with({opts.name});
+  }
+
+  asio::co_spawn(context, accept_loop(state), asio::detached);
+  return std::unique_ptr<frame_server>(std::make_unique<frame_server_impl>(state, port));
+}
+
+}  // namespace wharf::net
