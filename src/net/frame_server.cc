@@ -233,7 +233,6 @@ template <typename Stream>
 asio::awaitable<void> write_replies(std::shared_ptr<connection<Stream>> conn) {
   auto& state = *conn->server;
   error_code ec;
-  std::vector<std::array<unsigned char, 4>> prefixes;
   std::vector<asio::const_buffer> buffers;
   std::vector<frame_reply> batch;
   while (!conn->closed) {
@@ -251,16 +250,11 @@ asio::awaitable<void> write_replies(std::shared_ptr<connection<Stream>> conn) {
       if (reply.action == frame_reply::kind::respond) batch.push_back(std::move(reply));
     }
     if (!batch.empty()) {
-      prefixes.assign(batch.size(), {});
       buffers.clear();
       std::size_t total = 0;
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        auto n = static_cast<std::uint32_t>(batch[i].bytes.size());
-        prefixes[i] = {static_cast<unsigned char>(n >> 24), static_cast<unsigned char>(n >> 16),
-                       static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n)};
-        buffers.emplace_back(asio::buffer(prefixes[i]));
-        buffers.emplace_back(asio::buffer(batch[i].bytes));
-        total += n + 4;
+      for (const auto& reply : batch) {
+        buffers.emplace_back(asio::buffer(reply.bytes));
+        total += reply.bytes.size();
       }
       co_await asio::async_write(*conn->stream, buffers,
                                  asio::redirect_error(asio::use_awaitable, ec));

@@ -38,7 +38,7 @@ struct frame_server_options {
 struct frame_reply {
   enum class kind { respond, no_response, close };
   kind action = kind::respond;
-  std::string bytes;  // the response without its size prefix (the server adds it)
+  std::string bytes;  // a whole response frame, its int32 size prefix included
 
   static frame_reply respond(std::string bytes) { return {kind::respond, std::move(bytes)}; }
   static frame_reply none() { return {kind::no_response, {}}; }

@@ -21,6 +21,11 @@ using namespace std::chrono_literals;
 
 // Frames starting with "slow" are answered 50 ms later from another thread, "none" get no
 // reply, "close" closes; everything else is echoed back at once.
+std::string framed(std::string body) {
+  std::uint32_t n = htonl(static_cast<std::uint32_t>(body.size()));
+  return std::string(reinterpret_cast<char*>(&n), 4) + body;
+}
+
 class test_handler final : public frame_handler {
  public:
   std::atomic<int> connects{0};
@@ -32,7 +37,7 @@ class test_handler final : public frame_handler {
     if (frame.rfind("slow", 0) == 0) {
       std::thread([frame, respond] {
         std::this_thread::sleep_for(50ms);
-        respond(frame_reply::respond("re:" + frame));
+        respond(frame_reply::respond(framed("re:" + frame)));
       }).detach();
     } else if (frame == "none") {
       respond(frame_reply::none());
@@ -41,7 +46,7 @@ class test_handler final : public frame_handler {
     } else if (frame == "drop") {
       // never answers: the server must notice and close
     } else {
-      respond(frame_reply::respond("re:" + frame));
+      respond(frame_reply::respond(framed("re:" + frame)));
     }
   }
 };
