@@ -1,6 +1,11 @@
 #include "net/io_runtime.h"
 
+#include <atomic>
+
+#include <atomic>
+
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "net/io_runtime_impl.h"
 
@@ -41,6 +46,42 @@ int io_runtime::thread_count() const { return impl_->thread_count; }
 
 void io_runtime::post(std::function<void()> fn) {
   boost::asio::post(impl_->context, std::move(fn));
+}
+
+namespace {
+class asio_timer final : public io_runtime::timer, public std::enable_shared_from_this<asio_timer> {
+ public:
+  asio_timer(boost::asio::io_context& context, std::function<void()> fn)
+      : timer_(context), fn_(std::move(fn)) {}
+
+  void start(std::chrono::milliseconds delay) {
+    timer_.expires_after(delay);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
+      // Whoever flips fired_ first wins: the expiry runs fn, a cancel prevents it.
+      if (!self->fired_.exchange(true)) self->fn_();
+      self->fn_ = nullptr;
+    });
+  }
+
+  bool cancel() override {
+    if (fired_.exchange(true)) return false;
+    boost::asio::post(timer_.get_executor(),
+                      [self = shared_from_this()] { self->timer_.cancel(); });
+    return true;
+  }
+
+ private:
+  boost::asio::steady_timer timer_;
+  std::function<void()> fn_;
+  std::atomic<bool> fired_{false};
+};
+}  // namespace
+
+std::shared_ptr<io_runtime::timer> io_runtime::run_after(std::chrono::milliseconds delay,
+                                                         std::function<void()> fn) {
+  auto t = std::make_shared<asio_timer>(impl_->context, std::move(fn));
+  t->start(delay);
+  return t;
 }
 
 }  // namespace wharf::net

@@ -2,6 +2,7 @@
 // behind this small header so that code outside net/ and http/ compiles quickly.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -22,6 +23,16 @@ class io_runtime {
 
   // Runs fn on an I/O thread.
   void post(std::function<void()> fn);
+
+  // A one-shot timer: fn runs on an I/O thread after delay unless cancelled first.
+  // Dropping the handle does not cancel it.
+  class timer {
+   public:
+    virtual ~timer() = default;
+    // Returns true if fn had not run yet and now never will.
+    virtual bool cancel() = 0;
+  };
+  std::shared_ptr<timer> run_after(std::chrono::milliseconds delay, std::function<void()> fn);
 
   struct impl;
   impl& internals() { return *impl_; }

@@ -225,3 +225,29 @@ TEST_F(FrameServerTest, DisconnectsAreReported) {
 
 }  // namespace
 }  // namespace wharf::net
+
+namespace wharf::net {
+namespace {
+
+TEST(IoRuntimeTimer, RunsOnceOrNeverWhenCancelled) {
+  io_runtime runtime{1};
+  runtime.start();
+  std::promise<void> ran;
+  std::atomic<int> count{0};
+  runtime.run_after(std::chrono::milliseconds(10), [&] {
+    ++count;
+    ran.set_value();
+  });
+  std::atomic<int> cancelled_runs{0};
+  auto t = runtime.run_after(std::chrono::milliseconds(50), [&] { ++cancelled_runs; });
+  EXPECT_TRUE(t->cancel());
+  EXPECT_FALSE(t->cancel());
+  EXPECT_EQ(ran.get_future().wait_for(std::chrono::seconds(2)), std::future_status::ready);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(count.load(), 1);
+  EXPECT_EQ(cancelled_runs.load(), 0);
+  runtime.stop();
+}
+
+}  // namespace
+}  // namespace wharf::net
