@@ -45,6 +45,21 @@ void declare_options(config::schema& s, wharf_config& c) {
   s.port("broker.port", c.broker.port, "Kafka listener port");
   s.string("broker.data_dir", c.broker.data_dir, "where the embedded broker keeps its log");
   s.integer("broker.node_id", c.broker.node_id, 0, 1 << 30, "the broker's node id");
+  s.string("broker.advertised_host", c.broker.advertised_host,
+           "host clients are told to connect to; empty: broker.host");
+  s.port("broker.advertised_port", c.broker.advertised_port,
+         "port clients are told to connect to; 0: the bound port");
+  s.boolean("broker.auto_create_topics", c.broker.auto_create_topics,
+            "create a topic when a client asks for metadata of an unknown one "
+            "(auto.create.topics.enable)");
+  s.integer("broker.num_partitions", c.broker.num_partitions, 1, 100000,
+            "partitions of auto-created topics (num.partitions)");
+  s.size("broker.max_request_size", c.broker.max_request_size,
+         "largest request frame; larger ones close the connection (socket.request.max.bytes)");
+  s.duration("broker.connections_max_idle", c.broker.connections_max_idle,
+             "close Kafka connections idle this long (connections.max.idle.ms)");
+  s.duration("broker.retention_check_interval", c.broker.retention_check_interval,
+             "how often retention and compaction run (log.retention.check.interval.ms)");
 
   s.list("kafka.bootstrap_servers", c.kafka.bootstrap_servers,
          "Kafka cluster the integration services use; empty means the embedded broker");

@@ -49,6 +49,13 @@ struct wharf_config {
     std::uint16_t port = 9092;
     std::string data_dir = "./wharf-data";
     int node_id = 1;
+    std::string advertised_host;
+    std::uint16_t advertised_port = 0;
+    bool auto_create_topics = true;
+    int num_partitions = 1;
+    std::uint64_t max_request_size = 100 * 1024 * 1024;
+    std::chrono::milliseconds connections_max_idle{600'000};
+    std::chrono::milliseconds retention_check_interval{300'000};
   } broker;
 
   struct {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "app/version.h"
 #include "base/health.h"
 #include "base/logging.h"
+#include "broker/broker.h"
 #include "metrics/process_metrics.h"
 #include "metrics/registry.h"
 #include "net/io_runtime.h"
@@ -47,6 +49,32 @@ int serve(const wharf_config& config) {
   runtime.start();
 
   std::vector<std::unique_ptr<http::server>> servers;
+  std::unique_ptr<broker::broker> kafka_broker;
+
+  if (config.broker.enabled) {
+    broker::broker_options opts;
+    opts.node_id = config.broker.node_id;
+    opts.host = config.broker.host;
+    opts.port = config.broker.port;
+    opts.advertised_host = config.broker.advertised_host;
+    opts.advertised_port = config.broker.advertised_port;
+    opts.data_dir = config.broker.data_dir;
+    opts.auto_create_topics = config.broker.auto_create_topics;
+    opts.default_partitions = config.broker.num_partitions;
+    opts.max_request_bytes = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(config.broker.max_request_size, 0x7fffffff));
+    opts.connections_max_idle = config.broker.connections_max_idle;
+    opts.retention_check_interval = config.broker.retention_check_interval;
+    auto started_broker = broker::broker::start(runtime, opts, metrics);
+    if (!started_broker) {
+      log->critical("embedded broker: {}", started_broker.err().message());
+      runtime.stop();
+      return 1;
+    }
+    kafka_broker = std::move(*started_broker);
+    auto* b = kafka_broker.get();
+    health.add("kafka-broker", [b] { return b->ready(); });
+  }
 
   if (config.admin.enabled) {
     auto routes = std::make_shared<http::router>();
@@ -69,11 +97,9 @@ int serve(const wharf_config& config) {
   if (config.admin.enabled) {
     log->info("admin HTTP (health, metrics) listening on {}", servers.front()->url());
   }
-  if (config.broker.enabled) {
-    log->warn(
-        "embedded Kafka broker is not built yet: nothing listens on {}:{}; the HTTP services run "
-        "alone",
-        config.broker.host, config.broker.port);
+  if (kafka_broker) {
+    log->info("embedded Kafka broker listening on {} (cluster id {}, data in {})",
+              kafka_broker->listener_address(), kafka_broker->cluster_id(), config.broker.data_dir);
   }
   struct pending_listener {
     const char* what;
@@ -105,8 +131,11 @@ int serve(const wharf_config& config) {
 
   auto deadline = std::chrono::steady_clock::now() + config.server.shutdown_grace_period;
   for (auto& s : servers) s->stop_accepting();
+  if (kafka_broker) kafka_broker->stop_accepting();
   bool clean = true;
   for (auto& s : servers) clean = s->drain(deadline) && clean;
+  if (kafka_broker) clean = kafka_broker->shutdown(deadline) && clean;
+  kafka_broker.reset();
   servers.clear();
   runtime.stop();
   log->info("stopped{}",

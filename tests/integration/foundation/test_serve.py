@@ -19,6 +19,7 @@ def test_healthz_and_index(start_wharf):
     body = r.json()
     assert body["status"] == "ok" and body["not_ready"] == []
     assert {"name": "admin-http", "ready": True} in body["components"]
+    assert {"name": "kafka-broker", "ready": True} in body["components"]
     assert requests.get(w.admin_url + "/", timeout=5).json()["name"] == "wharf"
 
 
@@ -26,8 +27,7 @@ def test_startup_prints_where_listeners_are(start_wharf):
     w = start_wharf()
     text = w.log_text()
     assert f"listening on http://127.0.0.1:{w.ports['admin']}" in text
-    # Until the broker exists, the log says the HTTP services run alone.
-    assert "the HTTP services run alone" in text
+    assert f"embedded Kafka broker listening on 127.0.0.1:{w.ports['broker']}" in text
 
 
 def test_metrics_parse_as_prometheus_text(start_wharf):

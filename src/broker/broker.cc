@@ -1,0 +1,191 @@
+#include "broker/broker.h"
+
+#include <sys/random.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "base/logging.h"
+#include "broker/broker_state.h"
+#include "broker/connection_handler.h"
+#include "net/frame_server.h"
+#include "net/io_runtime.h"
+
+namespace wharf::broker {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A random cluster id in Kafka's format: 16 bytes, URL-safe base64 without padding.
+std::string new_cluster_id() {
+  unsigned char bytes[16];
+  if (getrandom(bytes, sizeof bytes, 0) != sizeof bytes) {
+    for (auto& b : bytes) b = static_cast<unsigned char>(std::rand());
+  }
+  static constexpr char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  unsigned bits = 0;
+  int count = 0;
+  for (unsigned char b : bytes) {
+    bits = (bits << 8) | b;
+    count += 8;
+    while (count >= 6) {
+      out += alphabet[(bits >> (count - 6)) & 0x3f];
+      count -= 6;
+    }
+  }
+  if (count > 0) out += alphabet[(bits << (6 - count)) & 0x3f];
+  return out;
+}
+
+std::map<std::string, std::string> read_properties(const fs::path& path) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    out[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return out;
+}
+
+// meta.properties names the cluster and node a data dir belongs to, as Kafka's does;
+// starting with a different node id is refused rather than mixing two brokers' data.
+result<std::string> load_or_create_meta(const fs::path& dir, int node_id) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return make_error(errc::io_error, "cannot create data dir {}: {}", dir.string(), ec.message());
+  auto path = dir / "meta.properties";
+  if (fs::exists(path)) {
+    auto props = read_properties(path);
+    if (props["cluster.id"].empty()) {
+      return make_error(errc::invalid_argument, "{} has no cluster.id", path.string());
+    }
+    if (props.count("node.id") && props["node.id"] != std::to_string(node_id)) {
+      return make_error(errc::invalid_argument,
+                        "{} belongs to node {}, but this broker is node {} (broker.node_id)",
+                        path.string(), props["node.id"], node_id);
+    }
+    return props["cluster.id"];
+  }
+  auto cluster_id = new_cluster_id();
+  auto tmp = dir / "meta.properties.tmp";
+  {
+    std::ofstream out(tmp);
+    out << "#\n# Written by wharf on first start; do not edit.\nversion=1\ncluster.id="
+        << cluster_id << "\nnode.id=" << node_id << "\n";
+    if (!out) return make_error(errc::io_error, "cannot write {}", tmp.string());
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) return make_error(errc::io_error, "cannot write {}: {}", path.string(), ec.message());
+  return cluster_id;
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class broker_impl final : public broker {
+ public:
+  broker_impl(std::shared_ptr<broker_state> state, std::unique_ptr<net::frame_server> server)
+      : state_(std::move(state)), server_(std::move(server)) {
+    // Disk upkeep runs on its own thread, never on an I/O thread.
+    maintenance_ = std::thread([this] { run_maintenance(); });
+  }
+
+  ~broker_impl() override { shutdown(std::chrono::steady_clock::now()); }
+
+  std::string listener_address() const override { return server_->address(); }
+  std::string cluster_id() const override { return state_->cluster_id; }
+  bool ready() const override { return server_->accepting(); }
+  void stop_accepting() override { server_->stop_accepting(); }
+  bool shutdown(std::chrono::steady_clock::time_point deadline) override {
+    if (closed_) return true;
+    closed_ = true;
+    server_->stop_accepting();
+    bool drained = server_->drain(deadline);
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (maintenance_.joinable()) maintenance_.join();
+    state_->topics->close_all();
+    return drained;
+  }
+
+ private:
+  void run_maintenance() {
+    auto log = logging::get("broker");
+    auto next_cleanup = std::chrono::steady_clock::now() + state_->options.retention_check_interval;
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, std::chrono::seconds(1));
+      if (stopping_) break;
+      lock.unlock();
+      auto now = std::chrono::steady_clock::now();
+      bool cleanup = now >= next_cleanup;
+      if (cleanup) next_cleanup = now + state_->options.retention_check_interval;
+      auto deleted = state_->topics->run_maintenance(wall_ms(), cleanup);
+      if (deleted > 0) log->info("retention deleted {} bytes of old segments", deleted);
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool closed_ = false;
+  std::thread maintenance_;
+  std::shared_ptr<broker_state> state_;
+  std::unique_ptr<net::frame_server> server_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<broker>> broker::start(net::io_runtime& runtime, broker_options options,
+                                              metrics::registry& metrics) {
+  auto state = std::make_shared<broker_state>();
+  state->options = std::move(options);
+  state->runtime = &runtime;
+  state->metrics = &metrics;
+  const auto& opts = state->options;
+
+  WHARF_ASSIGN_OR_RETURN(state->cluster_id, load_or_create_meta(opts.data_dir, opts.node_id));
+  topic_defaults defaults;
+  defaults.partitions = opts.default_partitions;
+  WHARF_ASSIGN_OR_RETURN(state->topics, topic_manager::open(opts.data_dir, defaults));
+  WHARF_ASSIGN_OR_RETURN(state->producer_ids, producer_id_allocator::open(opts.data_dir));
+  state->topic_counters = &metrics.counter_family(
+      "kafka_server_BrokerTopicMetrics_Count",
+      "Kafka's BrokerTopicMetrics meters (BytesInPerSec, BytesOutPerSec, MessagesInPerSec, ...) "
+      "as cumulative counts, per topic; topic=\"\" is the broker total.",
+      {"name", "topic"});
+
+  net::frame_server_options listener;
+  listener.name = "kafka";
+  listener.host = opts.host;
+  listener.port = opts.port;
+  listener.max_frame_bytes = opts.max_request_bytes;
+  listener.idle_timeout = opts.connections_max_idle;
+  auto handler = std::make_shared<connection_handler>(state);
+  WHARF_ASSIGN_OR_RETURN(auto server,
+                         net::frame_server::start(runtime, listener, handler, &metrics));
+
+  state->advertised_host = opts.advertised_host.empty() ? opts.host : opts.advertised_host;
+  state->advertised_port = opts.advertised_port ? opts.advertised_port : server->port();
+  return std::unique_ptr<broker>(std::make_unique<broker_impl>(state, std::move(server)));
+}
+
+}  // namespace wharf::broker

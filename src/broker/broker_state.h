@@ -1,0 +1,38 @@
+// What every API handler of the broker can reach: options, identity, metrics.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "broker/append_notifier.h"
+#include "broker/broker.h"
+#include "broker/producer_ids.h"
+#include "broker/topic_manager.h"
+#include "metrics/registry.h"
+
+namespace wharf::net {
+class io_runtime;
+}
+
+namespace wharf::broker {
+
+struct broker_state {
+  broker_options options;
+  std::string cluster_id;
+  std::string advertised_host;
+  std::int32_t advertised_port = 0;
+  net::io_runtime* runtime = nullptr;
+  metrics::registry* metrics = nullptr;
+  std::unique_ptr<topic_manager> topics;
+  std::unique_ptr<producer_id_allocator> producer_ids;
+  append_notifier appends;
+
+  // MSK's names (the JMX exporter's rendering of kafka.server:type=BrokerTopicMetrics).
+  metrics::family<metrics::counter>* topic_counters = nullptr;  // {name, topic}
+  // Per-topic counters for one metric name, looked up once per request.
+  metrics::counter& topic_counter(const char* name, const std::string& topic) {
+    return topic_counters->with({name, topic});
+  }
+};
+
+}  // namespace wharf::broker

@@ -1,0 +1,96 @@
+// The contract between the connection handler and the one-file-per-API handlers: each
+// handler type names its API key and the versions it serves, and handle() decodes the
+// request, does the work and answers (now or later) through the responder.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+
+#include "broker/broker_state.h"
+#include "kafka/protocol/errors.h"
+#include "kafka/protocol/frame.h"
+#include "net/frame_server.h"
+
+namespace wharf::broker {
+
+struct request_context {
+  net::connection_context& connection;
+  const kafka::protocol::request_frame& frame;
+  broker_state& broker;
+
+  std::int16_t version() const { return frame.version; }
+};
+
+// Logs a request that could not be decoded (once per connection at warn level).
+void report_malformed_request(const request_context& ctx, const std::string& why);
+
+// Encodes a response for the request in ctx and hands it to the responder.
+template <typename Response>
+void respond(const request_context& ctx, const net::frame_responder& responder,
+             const Response& response) {
+  std::string out;
+  kafka::protocol::encode_response_frame(out, ctx.frame.correlation_id(), ctx.frame.version,
+                                         response);
+  responder(net::frame_reply::respond(std::move(out)));
+}
+
+// Decodes the request body; a body that does not decode closes the connection, as Kafka
+// does for an InvalidRequestException.
+template <typename Request>
+std::optional<Request> decode_or_close(const request_context& ctx,
+                                       const net::frame_responder& responder) {
+  auto request = kafka::protocol::decode_request_body<Request>(ctx.frame);
+  if (!request) {
+    report_malformed_request(ctx, request.err().message());
+    responder(net::frame_reply::close_connection());
+    return std::nullopt;
+  }
+  return std::move(*request);
+}
+
+struct api_handler {
+  kafka::protocol::api_key key;
+  std::int16_t min_version;
+  std::int16_t max_version;
+  void (*handle)(request_context&, net::frame_responder);
+};
+
+// Every API the broker serves, in key order; ApiVersions advertises exactly this.
+std::span<const api_handler> api_handlers();
+const api_handler* find_handler(kafka::protocol::api_key key);
+
+namespace handlers {
+
+// Declares a handler: the key and version range live beside its implementation.
+#define WHARF_DECLARE_HANDLER(name, api, min, max)                          \
+  struct name {                                                             \
+    static constexpr kafka::protocol::api_key key = kafka::protocol::api;   \
+    static constexpr std::int16_t min_version = min;                        \
+    static constexpr std::int16_t max_version = max;                        \
+    static void handle(request_context& ctx, net::frame_responder respond); \
+  }
+
+// Produce v0-2 are advertised (librdkafka only compresses when v0 is) but refused on the
+// wire, as Kafka 4 does. Fetch and ListOffsets start where Kafka 4 starts.
+WHARF_DECLARE_HANDLER(produce_handler, api_key::produce, 0, 11);
+WHARF_DECLARE_HANDLER(fetch_handler, api_key::fetch, 4, 17);
+WHARF_DECLARE_HANDLER(list_offsets_handler, api_key::list_offsets, 1, 10);
+WHARF_DECLARE_HANDLER(metadata_handler, api_key::metadata, 0, 12);
+WHARF_DECLARE_HANDLER(create_topics_handler, api_key::create_topics, 2, 7);
+WHARF_DECLARE_HANDLER(delete_topics_handler, api_key::delete_topics, 1, 6);
+WHARF_DECLARE_HANDLER(delete_records_handler, api_key::delete_records, 0, 2);
+WHARF_DECLARE_HANDLER(init_producer_id_handler, api_key::init_producer_id, 0, 5);
+WHARF_DECLARE_HANDLER(offset_for_leader_epoch_handler, api_key::offset_for_leader_epoch, 2, 4);
+WHARF_DECLARE_HANDLER(describe_configs_handler, api_key::describe_configs, 1, 4);
+WHARF_DECLARE_HANDLER(alter_configs_handler, api_key::alter_configs, 0, 2);
+WHARF_DECLARE_HANDLER(describe_log_dirs_handler, api_key::describe_log_dirs, 1, 4);
+WHARF_DECLARE_HANDLER(create_partitions_handler, api_key::create_partitions, 0, 3);
+WHARF_DECLARE_HANDLER(incremental_alter_configs_handler, api_key::incremental_alter_configs, 0, 1);
+WHARF_DECLARE_HANDLER(api_versions_handler, api_key::api_versions, 0, 4);
+WHARF_DECLARE_HANDLER(describe_cluster_handler, api_key::describe_cluster, 0, 1);
+
+#undef WHARF_DECLARE_HANDLER
+
+}  // namespace handlers
+}  // namespace wharf::broker
