@@ -172,6 +172,54 @@ result<std::unique_ptr<broker>> broker::start(net::io_runtime& runtime, broker_o
       "Kafka's BrokerTopicMetrics meters (BytesInPerSec, BytesOutPerSec, MessagesInPerSec, ...) "
       "as cumulative counts, per topic; topic=\"\" is the broker total.",
       {"name", "topic"});
+  state->request_counters = &metrics.counter_family(
+      "kafka_network_RequestMetrics_Count",
+      "Kafka's RequestMetrics meters as cumulative counts, per request type "
+      "(name=\"RequestsPerSec\").",
+      {"name", "request"});
+  state->request_latency = &metrics.histogram_family(
+      "wharf_kafka_request_duration_seconds",
+      "Time from reading a Kafka request to its response being ready, per request type "
+      "(Kafka's TotalTimeMs less the network send).",
+      {"request"});
+  // Partition and log gauges, read at scrape time (kafka.log:type=Log and friends).
+  std::weak_ptr<broker_state> weak_state = state;
+  metrics.add_collector([weak_state](metrics::sample_sink& sink) {
+    auto s = weak_state.lock();
+    if (!s || !s->topics) return;
+    std::size_t partitions = 0;
+    auto topics = s->topics->list();
+    for (const auto& t : topics) {
+      for (const auto& p : t->partitions) {
+        ++partitions;
+        std::vector<std::pair<std::string, std::string>> labels = {
+            {"name", ""}, {"topic", t->name}, {"partition", std::to_string(p->index())}};
+        auto emit = [&](const char* name, double value) {
+          labels[0].second = name;
+          sink.sample("kafka_log_Log_Value", metrics::metric_type::gauge,
+                      "Kafka's kafka.log:type=Log gauges per partition (Size, LogStartOffset, "
+                      "LogEndOffset, NumLogSegments).",
+                      labels, value);
+        };
+        emit("Size", static_cast<double>(p->log().size_bytes()));
+        emit("LogStartOffset", static_cast<double>(p->log().log_start_offset()));
+        emit("LogEndOffset", static_cast<double>(p->log().log_end_offset()));
+        emit("NumLogSegments", static_cast<double>(p->log().segment_count()));
+      }
+    }
+    sink.sample("kafka_server_ReplicaManager_Value", metrics::metric_type::gauge,
+                "Kafka's ReplicaManager gauges (PartitionCount, LeaderCount).",
+                {{"name", "PartitionCount"}}, static_cast<double>(partitions));
+    sink.sample("kafka_server_ReplicaManager_Value", metrics::metric_type::gauge,
+                "Kafka's ReplicaManager gauges (PartitionCount, LeaderCount).",
+                {{"name", "LeaderCount"}}, static_cast<double>(partitions));
+    sink.sample("kafka_controller_KafkaController_Value", metrics::metric_type::gauge,
+                "Kafka's KafkaController gauges (GlobalTopicCount, GlobalPartitionCount).",
+                {{"name", "GlobalTopicCount"}}, static_cast<double>(topics.size()));
+    sink.sample("kafka_controller_KafkaController_Value", metrics::metric_type::gauge,
+                "Kafka's KafkaController gauges (GlobalTopicCount, GlobalPartitionCount).",
+                {{"name", "GlobalPartitionCount"}}, static_cast<double>(partitions));
+  });
 
   net::frame_server_options listener;
   listener.name = "kafka";

@@ -28,7 +28,9 @@ struct broker_state {
   append_notifier appends;
 
   // MSK's names (the JMX exporter's rendering of kafka.server:type=BrokerTopicMetrics).
-  metrics::family<metrics::counter>* topic_counters = nullptr;  // {name, topic}
+  metrics::family<metrics::counter>* topic_counters = nullptr;     // {name, topic}
+  metrics::family<metrics::counter>* request_counters = nullptr;   // {name, request}
+  metrics::family<metrics::histogram>* request_latency = nullptr;  // {request}
   // Per-topic counters for one metric name, looked up once per request.
   metrics::counter& topic_counter(const char* name, const std::string& topic) {
     return topic_counters->with({name, topic});

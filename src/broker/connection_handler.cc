@@ -1,5 +1,7 @@
 #include "broker/connection_handler.h"
 
+#include <chrono>
+
 #include "base/logging.h"
 #include "broker/handlers/handler.h"
 #include "kafka/protocol/generated/api_versions.h"
@@ -64,10 +66,20 @@ void connection_handler::on_frame(net::connection_context& connection, std::stri
     respond(net::frame_reply::close_connection());
     return;
   }
+  // Requests counted and timed per API, under MSK's names (kafka.network:RequestMetrics).
+  auto api = std::string(kp::api_name(decoded->key));
+  state_->request_counters->with({"RequestsPerSec", api}).inc();
+  auto* latency = &state_->request_latency->with({api});
+  auto started = std::chrono::steady_clock::now();
+  auto timed = [respond = std::move(respond), latency, started](net::frame_reply reply) {
+    latency->observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    respond(std::move(reply));
+  };
   // The frame (and the views into it) lives until handle() returns: handlers that answer
   // later copy what they need first.
   request_context ctx{connection, *decoded, *state_};
-  handler->handle(ctx, std::move(respond));
+  handler->handle(ctx, std::move(timed));
 }
 
 }  // namespace wharf::broker

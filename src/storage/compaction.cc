@@ -194,9 +194,9 @@ result<std::string> rewrite_batch(const records::batch_header& h,
 // empty" batch for a producer's last sequence number).
 std::string empty_batch(const records::batch_header& h) {
   batch_fields f;
-  f.attributes = static_cast<std::int16_t>(
-      h.attributes & (records::attribute::log_append_time | records::attribute::transactional |
-                      records::attribute::control));
+  f.attributes = static_cast<std::int16_t>(h.attributes & (records::attribute::log_append_time |
+                                                           records::attribute::transactional |
+                                                           records::attribute::control));
   f.base_timestamp = h.max_timestamp;
   f.max_timestamp = h.max_timestamp;
   return build_batch(h, f, {});

@@ -42,8 +42,7 @@ struct cleaner_input {
 using swap_cleaned_fn = std::function<result<bool>(
     const std::vector<std::shared_ptr<segment>>& group, std::shared_ptr<segment> cleaned)>;
 
-result<compaction_result> run_compaction(const cleaner_input& input,
-                                         const swap_cleaned_fn& swap);
+result<compaction_result> run_compaction(const cleaner_input& input, const swap_cleaned_fn& swap);
 
 // Test hook: makes run_compaction stop (as a crash would) after writing the first group's
 // ".cleaned" file, without swapping. Not for production code.

@@ -15,8 +15,7 @@ error errno_error(std::string_view what, const std::filesystem::path& path, int 
   return make_error(errc::io_error, "{} {}: {}", what, path.string(), std::strerror(err));
 }
 
-result<std::shared_ptr<file_handle>> file_handle::open(const std::filesystem::path& path,
-                                                       mode m) {
+result<std::shared_ptr<file_handle>> file_handle::open(const std::filesystem::path& path, mode m) {
   int flags = O_CLOEXEC;
   switch (m) {
     case mode::read_only: flags |= O_RDONLY; break;
@@ -74,8 +73,8 @@ status file_handle::read_exact(std::uint64_t position, char* out, std::size_t si
 status file_handle::write_all(std::uint64_t position, std::string_view data) {
   std::size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
-                         static_cast<off_t>(position + done));
+    ssize_t n =
+        ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(position + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_error("write", path_, errno);
@@ -155,8 +154,7 @@ bool file_exists(const std::filesystem::path& path) {
 status write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
   auto tmp = path;
   tmp += ".tmp";
-  WHARF_ASSIGN_OR_RETURN(auto file,
-                         file_handle::open(tmp, file_handle::mode::create_or_truncate));
+  WHARF_ASSIGN_OR_RETURN(auto file, file_handle::open(tmp, file_handle::mode::create_or_truncate));
   WHARF_RETURN_IF_ERROR(file->write_all(0, contents));
   WHARF_RETURN_IF_ERROR(file->sync());
   file.reset();

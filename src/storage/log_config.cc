@@ -108,7 +108,8 @@ std::vector<std::pair<std::string, std::string>> describe_log_config(const log_c
   for (const auto& s : long_settings) {
     out.emplace_back(std::string(s.name), std::to_string(config.*s.field));
   }
-  out.emplace_back("min.cleanable.dirty.ratio", fmt::format("{}", config.min_cleanable_dirty_ratio));
+  out.emplace_back("min.cleanable.dirty.ratio",
+                   fmt::format("{}", config.min_cleanable_dirty_ratio));
   out.emplace_back("message.timestamp.type",
                    config.message_timestamp_type == timestamp_type_config::log_append_time
                        ? "LogAppendTime"

@@ -71,8 +71,7 @@ partition_log::partition_log(std::filesystem::path dir, log_config config)
 partition_log::~partition_log() = default;
 
 result<std::unique_ptr<partition_log>> partition_log::open(std::filesystem::path dir,
-                                                           log_config config,
-                                                           std::int64_t now_ms) {
+                                                           log_config config, std::int64_t now_ms) {
   WHARF_RETURN_IF_ERROR(validate_log_config(config));
   std::unique_ptr<partition_log> log(new partition_log(std::move(dir), config));
   auto loaded = log->load(now_or_clock(now_ms));
@@ -127,8 +126,7 @@ status partition_log::load(std::int64_t now_ms) {
     for (std::int64_t b : bases) {
       if (b > base && b < next) {
         for (auto suffix : {detail::log_suffix, detail::index_suffix, detail::time_index_suffix}) {
-          WHARF_RETURN_IF_ERROR(
-              detail::remove_file(dir_ / detail::segment_file_name(b, suffix)));
+          WHARF_RETURN_IF_ERROR(detail::remove_file(dir_ / detail::segment_file_name(b, suffix)));
         }
       } else {
         kept.push_back(b);
@@ -352,7 +350,7 @@ result<append_result> partition_log::append_locked(std::span<char> data,
     next = meta.next_offset();
   }
 
-  const auto& active = segments()->back();
+  auto active = segments()->back();
   append_result out;
   out.base_offset = metas.front().base_offset();
   out.last_offset = metas.back().last_offset();
@@ -361,8 +359,7 @@ result<append_result> partition_log::append_locked(std::span<char> data,
   out.position = active->state().size;
   auto written = active->append(bytes, metas, config_.index_interval_bytes);
   if (!written.ok()) {
-    logging::get("storage")->error("{}: append failed: {}", dir_.string(),
-                                   written.err().message());
+    logging::get("storage")->error("{}: append failed: {}", dir_.string(), written.err().message());
     return written.err();
   }
   size_bytes_ += bytes.size();
@@ -422,8 +419,9 @@ result<read_result> partition_log::read(std::int64_t offset, std::size_t max_byt
   out.log_end_offset = end;
   if (offset == end) return out;
 
-  auto it = std::upper_bound(list->begin(), list->end(), offset,
-                             [](std::int64_t o, const auto& seg) { return o < seg->base_offset(); });
+  auto it =
+      std::upper_bound(list->begin(), list->end(), offset,
+                       [](std::int64_t o, const auto& seg) { return o < seg->base_offset(); });
   if (it != list->begin()) --it;
   for (; it != list->end(); ++it) {
     const auto& seg = *it;
@@ -454,7 +452,7 @@ result<read_result> partition_log::read(std::int64_t offset, std::size_t max_byt
       next = header->next_offset();
     }
     buffer.resize(taken);
-    // DeleteRecords may have moved the start past offset while we read.
+    // DeleteRecords or retention may have moved the start past offset while we read.
     if (offset < log_start_offset_) {
       return make_error(errc::out_of_range, "offset {} is below the log start {}", offset,
                         log_start_offset_.load());
@@ -477,7 +475,8 @@ result<std::optional<timestamp_and_offset>> partition_log::offset_for_timestamp(
   for (const auto& seg : *list) {
     auto st = seg->state();
     if (st.max_timestamp < timestamp || st.next_offset <= start) continue;
-    detail::batch_scanner scanner(*seg->log_file(), seg->position_for_timestamp(timestamp), st.size);
+    detail::batch_scanner scanner(*seg->log_file(), seg->position_for_timestamp(timestamp),
+                                  st.size);
     for (;;) {
       WHARF_ASSIGN_OR_RETURN(auto meta, scanner.next());
       if (!meta) break;
@@ -584,19 +583,20 @@ result<retention_result> partition_log::enforce_retention(std::int64_t now_ms) {
   }
   out.log_start_offset = log_start_offset_;
   if (gone.empty()) return out;
-  publish(kept);
+  // The start moves before the segments leave the list, so a reader that finds them gone
+  // also finds its offset below the start.
   std::int64_t new_start = std::max(log_start_offset_.load(), kept.front()->base_offset());
   log_start_offset_ = new_start;
   out.log_start_offset = new_start;
+  publish(kept);
   for (const auto& seg : gone) WHARF_RETURN_IF_ERROR(delete_segment_locked(seg));
   WHARF_RETURN_IF_ERROR(persist_checkpoint());
   for (const auto& d : out.deleted) {
-    logging::get("storage")->info("{}: deleted segment {} ({} bytes) by {}", dir_.string(),
-                                  d.base_offset, d.size_bytes,
-                                  d.why == deleted_segment::reason::retention_ms ? "retention.ms"
-                                  : d.why == deleted_segment::reason::retention_bytes
-                                      ? "retention.bytes"
-                                      : "log start offset");
+    logging::get("storage")->info(
+        "{}: deleted segment {} ({} bytes) by {}", dir_.string(), d.base_offset, d.size_bytes,
+        d.why == deleted_segment::reason::retention_ms      ? "retention.ms"
+        : d.why == deleted_segment::reason::retention_bytes ? "retention.bytes"
+                                                            : "log start offset");
   }
   return out;
 }

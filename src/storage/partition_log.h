@@ -139,12 +139,12 @@ struct compaction_result {
 // What open() found and repaired.
 struct recovery_summary {
   bool clean_shutdown = false;
-  std::size_t segments_scanned = 0;       // read in full and checked (after an unclean stop)
-  std::size_t indexes_rebuilt = 0;        // segments whose index files were rebuilt
-  std::uint64_t bytes_truncated = 0;      // torn or corrupt tail bytes cut away
-  std::size_t segments_dropped = 0;       // whole segments after a corrupt one
-  std::size_t leftover_files_removed = 0; // .cleaned, .deleted and .tmp files
-  bool swap_completed = false;            // a compaction that had committed was finished
+  std::size_t segments_scanned = 0;        // read in full and checked (after an unclean stop)
+  std::size_t indexes_rebuilt = 0;         // segments whose index files were rebuilt
+  std::uint64_t bytes_truncated = 0;       // torn or corrupt tail bytes cut away
+  std::size_t segments_dropped = 0;        // whole segments after a corrupt one
+  std::size_t leftover_files_removed = 0;  // .cleaned, .deleted and .tmp files
+  bool swap_completed = false;             // a compaction that had committed was finished
 };
 
 class partition_log {
@@ -258,7 +258,7 @@ class partition_log {
   std::atomic<std::int64_t> last_flush_ms_{0};
   // A segment file was created since the directory was last fsynced.
   std::atomic<bool> directory_dirty_{false};
-  std::int64_t checkpointed_recovery_point_ = -1;
+  std::atomic<std::int64_t> checkpointed_recovery_point_{-1};
   recovery_summary recovery_;
 };
 

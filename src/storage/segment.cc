@@ -27,7 +27,8 @@ status write_index_tail(const std::filesystem::path& path, std::size_t from_byte
   WHARF_ASSIGN_OR_RETURN(auto file, file_handle::open(path, file_handle::mode::open_or_create));
   WHARF_RETURN_IF_ERROR(file->write_all(from_bytes, tail));
   WHARF_ASSIGN_OR_RETURN(std::uint64_t size, file->size());
-  if (size != from_bytes + tail.size()) WHARF_RETURN_IF_ERROR(file->truncate(from_bytes + tail.size()));
+  if (size != from_bytes + tail.size())
+    WHARF_RETURN_IF_ERROR(file->truncate(from_bytes + tail.size()));
   return file->sync();
 }
 
@@ -215,8 +216,8 @@ status segment::rebuild(const segment_open_options& options, std::uint64_t file_
     if (check_crc) {
       WHARF_ASSIGN_OR_RETURN(std::string_view bytes, scanner.current_bytes());
       if (!batch_crc_ok(bytes)) {
-        problem = fmt::format("batch at {} (offset {}) fails its CRC", meta.position,
-                              meta.base_offset());
+        problem =
+            fmt::format("batch at {} (offset {}) fails its CRC", meta.position, meta.base_offset());
         break;
       }
     }
@@ -250,7 +251,8 @@ void segment::index_batch_locked(const batch_meta& batch, std::int64_t index_int
   }
   // As Kafka does: the batch that starts after more than index.interval.bytes gets an entry.
   if (bytes_since_index_entry_ > index_interval_bytes) {
-    offset_index_.append({relative(batch.last_offset()), static_cast<std::uint32_t>(batch.position)});
+    offset_index_.append(
+        {relative(batch.last_offset()), static_cast<std::uint32_t>(batch.position)});
     if (state_.offset_of_max_timestamp >= 0) {
       time_index_.maybe_append({state_.max_timestamp, relative(state_.offset_of_max_timestamp)});
     }

@@ -30,8 +30,7 @@ inline constexpr std::string_view time_index_suffix = ".timeindex";
 // "00000000000000001234" + suffix.
 std::string segment_file_name(std::int64_t base_offset, std::string_view suffix);
 // The base offset of "<20 digits>.log" (with exactly that suffix), or nullopt.
-std::optional<std::int64_t> parse_segment_file_name(std::string_view name,
-                                                    std::string_view suffix);
+std::optional<std::int64_t> parse_segment_file_name(std::string_view name, std::string_view suffix);
 
 // What a reader sees of a segment at one moment.
 struct segment_state {
@@ -46,8 +45,8 @@ struct segment_state {
 
 // What opening a segment found and repaired.
 struct segment_load_report {
-  bool scanned = false;           // the whole log was read and checked
-  bool indexes_rebuilt = false;   // index files were missing or failed their checks
+  bool scanned = false;          // the whole log was read and checked
+  bool indexes_rebuilt = false;  // index files were missing or failed their checks
   std::uint64_t truncated_bytes = 0;
   std::string truncation_reason;  // why the tail was cut
 };

@@ -1013,7 +1013,8 @@ def render_test_chunk(index: int, messages: list[Message], stems: dict[str, str]
     for message in messages:
         lines.append(f"  cases.push_back({{\"{message.cpp}\", \"{message.name}\", "
                      f"{message.cpp}::lowest_version, {message.cpp}::highest_version, "
-                     f"&round_trip<{message.cpp}>, &encode_filled<{message.cpp}>}});")
+                     f"&round_trip<{message.cpp}>, &encode_filled<{message.cpp}>, "
+                     f"&decode_and_reencode<{message.cpp}>}});")
     lines.append("}")
     lines += ["", "}  // namespace wharf::kafka::protocol"]
     return "\n".join(lines) + "\n"
@@ -1030,7 +1031,10 @@ def render_test_index(count: int) -> str:
               "    std::vector<round_trip_case> all;"]
     lines += [f"    add_round_trip_cases_{i}(all);" for i in range(count)]
     lines += ["    return all;", "  }();", "  return cases;", "}", "",
-              "}  // namespace wharf::kafka::protocol"]
+              "const round_trip_case* find_round_trip_case(std::string_view kafka_name) {",
+              "  for (const auto& c : round_trip_cases()) {",
+              "    if (c.kafka_name == kafka_name) return &c;", "  }", "  return nullptr;", "}",
+              "", "}  // namespace wharf::kafka::protocol"]
     return "\n".join(lines) + "\n"
 
 

@@ -86,8 +86,9 @@ std::size_t begin_response_frame(byte_writer& out, api_key key, std::int16_t ver
 std::size_t begin_request_frame(byte_writer& out, const request_header& header) {
   auto start = out.size();
   out.write_int32(0);
-  auto key = static_cast<api_key>(header.request_api_key);
-  header.encode(out, request_header_version(key, header.request_api_version));
+  // An unknown key (a test of the broker's answer to one) gets the classic header v1.
+  const api_info* api = find_api(header.request_api_key);
+  header.encode(out, api ? request_header_version(api->key, header.request_api_version) : 1);
   return start;
 }
 

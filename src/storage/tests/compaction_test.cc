@@ -32,7 +32,8 @@ struct keyed {
 };
 
 // Appends batches of keyed records; returns every record as written.
-std::vector<read_record> write_keyed(partition_log& log, const std::vector<std::vector<keyed>>& batches,
+std::vector<read_record> write_keyed(partition_log& log,
+                                     const std::vector<std::vector<keyed>>& batches,
                                      const batch_spec& spec = {}) {
   std::vector<read_record> written;
   for (const auto& batch : batches) {
@@ -41,8 +42,8 @@ std::vector<read_record> write_keyed(partition_log& log, const std::vector<std::
     auto r = log.append(make_batch(recs, spec));
     EXPECT_TRUE(r.ok());
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      written.push_back({r->base_offset + static_cast<std::int64_t>(i), t0, batch[i].key,
-                         batch[i].value, false});
+      written.push_back(
+          {r->base_offset + static_cast<std::int64_t>(i), t0, batch[i].key, batch[i].value, false});
     }
   }
   return written;
@@ -182,7 +183,8 @@ TEST(Compaction, TombstonesStayForDeleteRetentionAfterTheirFirstCleaning) {
   written.insert(written.end(), tomb.begin(), tomb.end());
   // Later records use other keys, so the tombstone stays the latest for key-2.
   std::vector<std::vector<keyed>> others;
-  for (int i = 0; i < 30; ++i) others.push_back({{fmt::format("other-{}", i % 4), fmt::format("x{}", i)}});
+  for (int i = 0; i < 30; ++i)
+    others.push_back({{fmt::format("other-{}", i % 4), fmt::format("x{}", i)}});
   auto rest = write_keyed(*log, others);
   written.insert(written.end(), rest.begin(), rest.end());
   std::int64_t tomb_offset = tomb.front().offset;
@@ -346,9 +348,8 @@ TEST(Compaction, StopsAtAnOpenTransaction) {
   EXPECT_LE(result->cleaned_up_to, open_txn.front().offset);
   // Everything from the open transaction on is untouched.
   auto left = read_all(*log);
-  std::size_t from_txn = std::count_if(left.begin(), left.end(), [&](const auto& r) {
-    return r.offset >= open_txn.front().offset;
-  });
+  std::size_t from_txn = std::count_if(
+      left.begin(), left.end(), [&](const auto& r) { return r.offset >= open_txn.front().offset; });
   EXPECT_EQ(from_txn, 1 + later.size());
   // With the broker's stable offset instead, cleaning stops there.
   compaction_options lso;
@@ -371,9 +372,9 @@ class CompactionCrash : public ::testing::Test {
     auto log = open_log(dir, config(), t0);
     for (int segment = 0; segment < 4; ++segment) {
       for (int i = 0; i < 10; ++i) {
-        std::vector<test_record> recs = {
-            {fmt::format("k{}", i % 4), fmt::format("s{}-{}", segment, i),
-             t0 + segment * 10'000 + i}};
+        std::vector<test_record> recs = {{fmt::format("k{}", i % 4),
+                                          fmt::format("s{}-{}", segment, i),
+                                          t0 + segment * 10'000 + i}};
         append_options options;
         options.now_ms = t0 + segment * 10'000;
         ASSERT_OK(log->append(make_batch(recs), options));

@@ -37,7 +37,8 @@ void expect_intact(partition_log& log, const std::filesystem::path& dir) {
   EXPECT_EQ(size_of_file(first_log(dir)), log.size_bytes());
   auto all = read_all(log);
   EXPECT_EQ(static_cast<std::int64_t>(all.size()), log.log_end_offset());
-  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].offset, static_cast<std::int64_t>(i));
+  for (std::size_t i = 0; i < all.size(); ++i)
+    EXPECT_EQ(all[i].offset, static_cast<std::int64_t>(i));
 }
 
 class DiskFullOnTmpfs : public ::testing::Test {

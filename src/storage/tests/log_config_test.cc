@@ -69,7 +69,8 @@ TEST(LogConfig, DescribeRoundTrips) {
   c.segment_ms = 1234;
   c.min_cleanable_dirty_ratio = 0.1;
   auto described = describe_log_config(c);
-  EXPECT_EQ(described.front(), (std::pair<std::string, std::string>{"cleanup.policy", "compact,delete"}));
+  EXPECT_EQ(described.front(),
+            (std::pair<std::string, std::string>{"cleanup.policy", "compact,delete"}));
   log_config back;
   for (const auto& [name, value] : described) ASSERT_OK(set_log_config(back, name, value));
   EXPECT_EQ(describe_log_config(back), described);

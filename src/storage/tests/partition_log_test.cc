@@ -159,7 +159,8 @@ TEST(PartitionLog, ReadsAcrossSegmentRolls) {
   // Reading on from next_offset visits every record once, in order.
   auto all = read_all(*log, 700);
   ASSERT_EQ(static_cast<std::int64_t>(all.size()), log->log_end_offset());
-  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].offset, static_cast<std::int64_t>(i));
+  for (std::size_t i = 0; i < all.size(); ++i)
+    EXPECT_EQ(all[i].offset, static_cast<std::int64_t>(i));
 
   auto files = list_files(dir / "t-0");
   EXPECT_NE(std::find(files.begin(), files.end(), "00000000000000000000.log"), files.end());
@@ -224,7 +225,8 @@ TEST(PartitionLog, OffsetForTimestampFindsTheFirstRecordAtOrAfter) {
   for (int round = 0; round < 3; ++round) {
     for (auto ts : base_ts) {
       std::vector<test_record> recs;
-      for (int i = 0; i < 4; ++i) recs.push_back({std::nullopt, std::string(40, 'v'), ts + round * 1000 + i});
+      for (int i = 0; i < 4; ++i)
+        recs.push_back({std::nullopt, std::string(40, 'v'), ts + round * 1000 + i});
       ASSERT_OK(log->append(make_batch(recs)));
     }
   }
@@ -260,8 +262,10 @@ TEST(PartitionLog, MaxTimestampNamesTheRecordNotTheBatch) {
   auto log = open_log(dir / "t-0", small_config(1024));
   EXPECT_FALSE(log->max_timestamp()->has_value());
   ASSERT_OK(log->append(make_value_batch(3, 100)));
-  ASSERT_OK(log->append(make_batch({{std::nullopt, "a", 200}, {std::nullopt, "b", 950},
-                                    {std::nullopt, "c", 300}, {std::nullopt, "d", 950}})));
+  ASSERT_OK(log->append(make_batch({{std::nullopt, "a", 200},
+                                    {std::nullopt, "b", 950},
+                                    {std::nullopt, "c", 300},
+                                    {std::nullopt, "d", 950}})));
   for (int i = 0; i < 20; ++i) ASSERT_OK(log->append(make_value_batch(2, 500, 60)));
   auto max = log->max_timestamp();
   ASSERT_OK(max);

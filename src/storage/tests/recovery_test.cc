@@ -175,7 +175,8 @@ class IndexRebuild : public ::testing::Test {
     auto log = open_log(dir_ / "t-0", config_);
     for (int i = 0; i < 50; ++i) {
       std::vector<test_record> recs;
-      for (int j = 0; j < 3; ++j) recs.push_back({std::nullopt, std::string(30, 'v'), 1000 + i * 10 + j});
+      for (int j = 0; j < 3; ++j)
+        recs.push_back({std::nullopt, std::string(30, 'v'), 1000 + i * 10 + j});
       ASSERT_OK(log->append(make_batch(recs)));
     }
     ASSERT_OK(log->close());
@@ -270,10 +271,9 @@ TEST(Recovery, RemovesLeftoverFiles) {
   auto log = open_log(dir / "t-0", config);
   EXPECT_EQ(log->last_recovery().leftover_files_removed, 5u);
   auto files = list_files(dir / "t-0");
-  EXPECT_EQ(files, (std::vector<std::string>{"00000000000000000000.index",
-                                             "00000000000000000000.log",
-                                             "00000000000000000000.timeindex",
-                                             "log-state.checkpoint"}));
+  EXPECT_EQ(files,
+            (std::vector<std::string>{"00000000000000000000.index", "00000000000000000000.log",
+                                      "00000000000000000000.timeindex", "log-state.checkpoint"}));
   EXPECT_EQ(read_all(*log).size(), 3u);
 }
 

@@ -45,7 +45,7 @@ TEST(OffsetIndex, DecodeRefusesWhatCouldNotHaveBeenWritten) {
   EXPECT_FALSE(offset_index::decode(good, 20, 6).ok());                 // past the log
   EXPECT_FALSE(offset_index::decode(good, 100, 5).ok());                // past the offsets
   std::string swapped = good.substr(8) + good.substr(0, 8);
-  EXPECT_FALSE(offset_index::decode(swapped, 100, 6).ok());             // not increasing
+  EXPECT_FALSE(offset_index::decode(swapped, 100, 6).ok());  // not increasing
   EXPECT_TRUE(offset_index::decode("", 0, 1).ok());
 }
 

@@ -78,8 +78,8 @@ std::vector<decoded_batch_info> batches_of(std::string_view bytes) {
   }
   for (const auto& b : split->batches) {
     const auto& h = b.header();
-    out.push_back({h.base_offset, h.last_offset(), h.attributes, h.max_timestamp,
-                   h.base_timestamp, h.record_count, b.crc_ok()});
+    out.push_back({h.base_offset, h.last_offset(), h.attributes, h.max_timestamp, h.base_timestamp,
+                   h.record_count, b.crc_ok()});
   }
   return out;
 }

@@ -18,15 +18,15 @@
 
 namespace wharf::storage::testing {
 
-#define ASSERT_OK(expr)                                                   \
-  do {                                                                    \
-    auto assert_ok_status_ = (expr);                                      \
+#define ASSERT_OK(expr)                                                       \
+  do {                                                                        \
+    auto assert_ok_status_ = (expr);                                          \
     ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_.err().message(); \
   } while (0)
 
-#define EXPECT_OK(expr)                                                   \
-  do {                                                                    \
-    auto expect_ok_status_ = (expr);                                      \
+#define EXPECT_OK(expr)                                                       \
+  do {                                                                        \
+    auto expect_ok_status_ = (expr);                                          \
     EXPECT_TRUE(expect_ok_status_.ok()) << expect_ok_status_.err().message(); \
   } while (0)
 
@@ -61,8 +61,7 @@ std::string make_batch(const std::vector<test_record>& records, const batch_spec
 // n records "value-<i>" of value_size bytes (0: short values), all with timestamp ts.
 std::string make_value_batch(int n, std::int64_t ts, std::size_t value_size = 0);
 // A COMMIT (or ABORT) marker for a producer.
-std::string make_marker(bool commit, std::int64_t producer_id, std::int16_t epoch,
-                        std::int64_t ts);
+std::string make_marker(bool commit, std::int64_t producer_id, std::int16_t epoch, std::int64_t ts);
 
 // A record read back from a log.
 struct read_record {

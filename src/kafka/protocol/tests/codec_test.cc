@@ -212,6 +212,28 @@ TEST(Codec, NullableStructsUseASignedByteMarker) {
   EXPECT_TRUE(decoded.assignment->topic_partitions.empty());
 }
 
+TEST(Codec, NullableTaggedStructsUseAVarintMarker) {
+  // No spec has one yet; the helpers follow Kafka's generator (0: null, 1: present).
+  using leader = fetch_response::leader_id_and_epoch;
+  std::optional<leader> value;
+  std::string out;
+  byte_writer writer(out);
+  codec::write_tagged_struct(writer, 12, value);
+  value.emplace().leader_id = 3;
+  codec::write_tagged_struct(writer, 12, value);
+  byte_reader reader(out);
+  std::optional<leader> first{std::in_place}, second;
+  codec::read_tagged_struct(reader, 12, first);
+  codec::read_tagged_struct(reader, 12, second);
+  EXPECT_TRUE(reader.ok());
+  EXPECT_TRUE(reader.at_end());
+  EXPECT_FALSE(first.has_value());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->leader_id, 3);
+  EXPECT_EQ(out[0], 0);
+  EXPECT_EQ(out[1], 1);
+}
+
 TEST(Codec, RecordsAreBorrowedFromTheInput) {
   produce_request request;
   auto& topic = request.topic_data.emplace_back();

@@ -119,7 +119,29 @@ bool round_trip(std::int16_t version, fill_mode mode, std::string* why) {
   return true;
 }
 
+// Decodes bytes (all of them) as Message and re-encodes them into out; false with why
+// set when they do not decode or bytes are left over.
+template <typename Message>
+bool decode_and_reencode(std::int16_t version, std::string_view bytes, std::string* out,
+                         std::string* why) {
+  Message message;
+  byte_reader reader(bytes);
+  if (!message.decode(reader, version)) {
+    *why = std::string("decode failed: ") + reader.error();
+    return false;
+  }
+  if (!reader.at_end()) {
+    *why = std::to_string(reader.remaining()) + " bytes left over after decoding";
+    return false;
+  }
+  byte_writer writer(*out);
+  message.encode(writer, version);
+  return true;
+}
+
 using round_trip_fn = bool (*)(std::int16_t version, fill_mode mode, std::string* why);
+using reencode_fn = bool (*)(std::int16_t version, std::string_view bytes, std::string* out,
+                             std::string* why);
 using encode_filled_fn = std::string (*)(std::int16_t version, fill_mode mode);
 
 struct round_trip_case {
@@ -129,7 +151,11 @@ struct round_trip_case {
   std::int16_t highest_version;
   round_trip_fn run;
   encode_filled_fn encode;
+  reencode_fn reencode;
 };
+
+// The case of a message by its Kafka name ("MetadataRequest"), or nullptr.
+const round_trip_case* find_round_trip_case(std::string_view kafka_name);
 
 // Every generated message (defined in tests/generated/round_trip_cases.cc).
 const std::vector<round_trip_case>& round_trip_cases();

@@ -77,7 +77,8 @@ TEST(Patch, LogAppendTimeSetsBitAndMaxTimestampAndKeepsCrcValid) {
     EXPECT_EQ(h.crc, crc32c(std::string_view(bytes).substr(layout::attributes)));
     // The compressed records are untouched.
     EXPECT_EQ(bytes.substr(layout::header_size), original.substr(layout::header_size));
-    for (const auto& r : decode_batch(batch)->records) EXPECT_EQ(r.timestamp, 777777);
+    auto decoded = decode_batch(batch).value();
+    for (const auto& r : decoded.records) EXPECT_EQ(r.timestamp, 777777);
     validation_options broker;
     broker.require_zero_base_offset = false;
     broker.allow_log_append_time = true;

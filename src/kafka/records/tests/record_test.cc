@@ -111,7 +111,8 @@ TEST(Record, LogAppendTimeReportsMaxTimestamp) {
   auto batch = batch_view::parse(bytes).value();
   EXPECT_EQ(batch.header().ts_type(), timestamp_type::log_append_time);
   EXPECT_EQ(batch.header().max_timestamp, 424242);
-  for (const auto& r : decode_batch(batch)->records) EXPECT_EQ(r.timestamp, 424242);
+  auto decoded = decode_batch(batch).value();
+  for (const auto& r : decoded.records) EXPECT_EQ(r.timestamp, 424242);
 }
 
 TEST(Record, RecordSizeMatchesEncoding) {
@@ -249,8 +250,8 @@ TEST(Record, ControlBatchLayout) {
 
   options.commit = false;
   auto abort = build_end_txn_marker_batch(options);
-  auto abort_key = decode_batch(batch_view::parse(abort).value())->records[0].key;
-  EXPECT_EQ(parse_control_record_key(*abort_key)->type, 0);
+  auto abort_decoded = decode_batch(batch_view::parse(abort).value()).value();
+  EXPECT_EQ(parse_control_record_key(*abort_decoded.records[0].key)->type, 0);
 }
 
 TEST(Record, ControlPayloadErrors) {

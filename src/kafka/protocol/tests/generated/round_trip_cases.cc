@@ -30,4 +30,11 @@ const std::vector<round_trip_case>& round_trip_cases() {
   return cases;
 }
 
+const round_trip_case* find_round_trip_case(std::string_view kafka_name) {
+  for (const auto& c : round_trip_cases()) {
+    if (c.kafka_name == kafka_name) return &c;
+  }
+  return nullptr;
+}
+
 }  // namespace wharf::kafka::protocol

@@ -396,106 +396,128 @@ void add_round_trip_cases_0(std::vector<round_trip_case>& cases) {
   cases.push_back(
       {"add_offsets_to_txn_request", "AddOffsetsToTxnRequest",
        add_offsets_to_txn_request::lowest_version, add_offsets_to_txn_request::highest_version,
-       &round_trip<add_offsets_to_txn_request>, &encode_filled<add_offsets_to_txn_request>});
+       &round_trip<add_offsets_to_txn_request>, &encode_filled<add_offsets_to_txn_request>,
+       &decode_and_reencode<add_offsets_to_txn_request>});
   cases.push_back(
       {"add_offsets_to_txn_response", "AddOffsetsToTxnResponse",
        add_offsets_to_txn_response::lowest_version, add_offsets_to_txn_response::highest_version,
-       &round_trip<add_offsets_to_txn_response>, &encode_filled<add_offsets_to_txn_response>});
+       &round_trip<add_offsets_to_txn_response>, &encode_filled<add_offsets_to_txn_response>,
+       &decode_and_reencode<add_offsets_to_txn_response>});
   cases.push_back({"add_partitions_to_txn_request", "AddPartitionsToTxnRequest",
                    add_partitions_to_txn_request::lowest_version,
                    add_partitions_to_txn_request::highest_version,
                    &round_trip<add_partitions_to_txn_request>,
-                   &encode_filled<add_partitions_to_txn_request>});
+                   &encode_filled<add_partitions_to_txn_request>,
+                   &decode_and_reencode<add_partitions_to_txn_request>});
   cases.push_back({"add_partitions_to_txn_response", "AddPartitionsToTxnResponse",
                    add_partitions_to_txn_response::lowest_version,
                    add_partitions_to_txn_response::highest_version,
                    &round_trip<add_partitions_to_txn_response>,
-                   &encode_filled<add_partitions_to_txn_response>});
+                   &encode_filled<add_partitions_to_txn_response>,
+                   &decode_and_reencode<add_partitions_to_txn_response>});
   cases.push_back({"add_raft_voter_request", "AddRaftVoterRequest",
                    add_raft_voter_request::lowest_version, add_raft_voter_request::highest_version,
-                   &round_trip<add_raft_voter_request>, &encode_filled<add_raft_voter_request>});
-  cases.push_back({"add_raft_voter_response", "AddRaftVoterResponse",
-                   add_raft_voter_response::lowest_version,
-                   add_raft_voter_response::highest_version, &round_trip<add_raft_voter_response>,
-                   &encode_filled<add_raft_voter_response>});
+                   &round_trip<add_raft_voter_request>, &encode_filled<add_raft_voter_request>,
+                   &decode_and_reencode<add_raft_voter_request>});
+  cases.push_back(
+      {"add_raft_voter_response", "AddRaftVoterResponse", add_raft_voter_response::lowest_version,
+       add_raft_voter_response::highest_version, &round_trip<add_raft_voter_response>,
+       &encode_filled<add_raft_voter_response>, &decode_and_reencode<add_raft_voter_response>});
   cases.push_back({"allocate_producer_ids_request", "AllocateProducerIdsRequest",
                    allocate_producer_ids_request::lowest_version,
                    allocate_producer_ids_request::highest_version,
                    &round_trip<allocate_producer_ids_request>,
-                   &encode_filled<allocate_producer_ids_request>});
+                   &encode_filled<allocate_producer_ids_request>,
+                   &decode_and_reencode<allocate_producer_ids_request>});
   cases.push_back({"allocate_producer_ids_response", "AllocateProducerIdsResponse",
                    allocate_producer_ids_response::lowest_version,
                    allocate_producer_ids_response::highest_version,
                    &round_trip<allocate_producer_ids_response>,
-                   &encode_filled<allocate_producer_ids_response>});
+                   &encode_filled<allocate_producer_ids_response>,
+                   &decode_and_reencode<allocate_producer_ids_response>});
   cases.push_back(
       {"alter_client_quotas_request", "AlterClientQuotasRequest",
        alter_client_quotas_request::lowest_version, alter_client_quotas_request::highest_version,
-       &round_trip<alter_client_quotas_request>, &encode_filled<alter_client_quotas_request>});
+       &round_trip<alter_client_quotas_request>, &encode_filled<alter_client_quotas_request>,
+       &decode_and_reencode<alter_client_quotas_request>});
   cases.push_back(
       {"alter_client_quotas_response", "AlterClientQuotasResponse",
        alter_client_quotas_response::lowest_version, alter_client_quotas_response::highest_version,
-       &round_trip<alter_client_quotas_response>, &encode_filled<alter_client_quotas_response>});
+       &round_trip<alter_client_quotas_response>, &encode_filled<alter_client_quotas_response>,
+       &decode_and_reencode<alter_client_quotas_response>});
   cases.push_back({"alter_configs_request", "AlterConfigsRequest",
                    alter_configs_request::lowest_version, alter_configs_request::highest_version,
-                   &round_trip<alter_configs_request>, &encode_filled<alter_configs_request>});
+                   &round_trip<alter_configs_request>, &encode_filled<alter_configs_request>,
+                   &decode_and_reencode<alter_configs_request>});
   cases.push_back({"alter_configs_response", "AlterConfigsResponse",
                    alter_configs_response::lowest_version, alter_configs_response::highest_version,
-                   &round_trip<alter_configs_response>, &encode_filled<alter_configs_response>});
+                   &round_trip<alter_configs_response>, &encode_filled<alter_configs_response>,
+                   &decode_and_reencode<alter_configs_response>});
   cases.push_back({"alter_partition_reassignments_request", "AlterPartitionReassignmentsRequest",
                    alter_partition_reassignments_request::lowest_version,
                    alter_partition_reassignments_request::highest_version,
                    &round_trip<alter_partition_reassignments_request>,
-                   &encode_filled<alter_partition_reassignments_request>});
+                   &encode_filled<alter_partition_reassignments_request>,
+                   &decode_and_reencode<alter_partition_reassignments_request>});
   cases.push_back({"alter_partition_reassignments_response", "AlterPartitionReassignmentsResponse",
                    alter_partition_reassignments_response::lowest_version,
                    alter_partition_reassignments_response::highest_version,
                    &round_trip<alter_partition_reassignments_response>,
-                   &encode_filled<alter_partition_reassignments_response>});
-  cases.push_back({"alter_partition_request", "AlterPartitionRequest",
-                   alter_partition_request::lowest_version,
-                   alter_partition_request::highest_version, &round_trip<alter_partition_request>,
-                   &encode_filled<alter_partition_request>});
+                   &encode_filled<alter_partition_reassignments_response>,
+                   &decode_and_reencode<alter_partition_reassignments_response>});
+  cases.push_back(
+      {"alter_partition_request", "AlterPartitionRequest", alter_partition_request::lowest_version,
+       alter_partition_request::highest_version, &round_trip<alter_partition_request>,
+       &encode_filled<alter_partition_request>, &decode_and_reencode<alter_partition_request>});
   cases.push_back({"alter_partition_response", "AlterPartitionResponse",
                    alter_partition_response::lowest_version,
                    alter_partition_response::highest_version, &round_trip<alter_partition_response>,
-                   &encode_filled<alter_partition_response>});
+                   &encode_filled<alter_partition_response>,
+                   &decode_and_reencode<alter_partition_response>});
   cases.push_back({"alter_replica_log_dirs_request", "AlterReplicaLogDirsRequest",
                    alter_replica_log_dirs_request::lowest_version,
                    alter_replica_log_dirs_request::highest_version,
                    &round_trip<alter_replica_log_dirs_request>,
-                   &encode_filled<alter_replica_log_dirs_request>});
+                   &encode_filled<alter_replica_log_dirs_request>,
+                   &decode_and_reencode<alter_replica_log_dirs_request>});
   cases.push_back({"alter_replica_log_dirs_response", "AlterReplicaLogDirsResponse",
                    alter_replica_log_dirs_response::lowest_version,
                    alter_replica_log_dirs_response::highest_version,
                    &round_trip<alter_replica_log_dirs_response>,
-                   &encode_filled<alter_replica_log_dirs_response>});
+                   &encode_filled<alter_replica_log_dirs_response>,
+                   &decode_and_reencode<alter_replica_log_dirs_response>});
   cases.push_back({"alter_user_scram_credentials_request", "AlterUserScramCredentialsRequest",
                    alter_user_scram_credentials_request::lowest_version,
                    alter_user_scram_credentials_request::highest_version,
                    &round_trip<alter_user_scram_credentials_request>,
-                   &encode_filled<alter_user_scram_credentials_request>});
+                   &encode_filled<alter_user_scram_credentials_request>,
+                   &decode_and_reencode<alter_user_scram_credentials_request>});
   cases.push_back({"alter_user_scram_credentials_response", "AlterUserScramCredentialsResponse",
                    alter_user_scram_credentials_response::lowest_version,
                    alter_user_scram_credentials_response::highest_version,
                    &round_trip<alter_user_scram_credentials_response>,
-                   &encode_filled<alter_user_scram_credentials_response>});
+                   &encode_filled<alter_user_scram_credentials_response>,
+                   &decode_and_reencode<alter_user_scram_credentials_response>});
   cases.push_back({"api_versions_request", "ApiVersionsRequest",
                    api_versions_request::lowest_version, api_versions_request::highest_version,
-                   &round_trip<api_versions_request>, &encode_filled<api_versions_request>});
+                   &round_trip<api_versions_request>, &encode_filled<api_versions_request>,
+                   &decode_and_reencode<api_versions_request>});
   cases.push_back({"api_versions_response", "ApiVersionsResponse",
                    api_versions_response::lowest_version, api_versions_response::highest_version,
-                   &round_trip<api_versions_response>, &encode_filled<api_versions_response>});
+                   &round_trip<api_versions_response>, &encode_filled<api_versions_response>,
+                   &decode_and_reencode<api_versions_response>});
   cases.push_back({"assign_replicas_to_dirs_request", "AssignReplicasToDirsRequest",
                    assign_replicas_to_dirs_request::lowest_version,
                    assign_replicas_to_dirs_request::highest_version,
                    &round_trip<assign_replicas_to_dirs_request>,
-                   &encode_filled<assign_replicas_to_dirs_request>});
+                   &encode_filled<assign_replicas_to_dirs_request>,
+                   &decode_and_reencode<assign_replicas_to_dirs_request>});
   cases.push_back({"assign_replicas_to_dirs_response", "AssignReplicasToDirsResponse",
                    assign_replicas_to_dirs_response::lowest_version,
                    assign_replicas_to_dirs_response::highest_version,
                    &round_trip<assign_replicas_to_dirs_response>,
-                   &encode_filled<assign_replicas_to_dirs_response>});
+                   &encode_filled<assign_replicas_to_dirs_response>,
+                   &decode_and_reencode<assign_replicas_to_dirs_response>});
 }
 
 }  // namespace wharf::kafka::protocol

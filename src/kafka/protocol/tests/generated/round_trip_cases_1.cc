@@ -390,104 +390,127 @@ void add_round_trip_cases_1(std::vector<round_trip_case>& cases) {
   cases.push_back(
       {"begin_quorum_epoch_request", "BeginQuorumEpochRequest",
        begin_quorum_epoch_request::lowest_version, begin_quorum_epoch_request::highest_version,
-       &round_trip<begin_quorum_epoch_request>, &encode_filled<begin_quorum_epoch_request>});
+       &round_trip<begin_quorum_epoch_request>, &encode_filled<begin_quorum_epoch_request>,
+       &decode_and_reencode<begin_quorum_epoch_request>});
   cases.push_back(
       {"begin_quorum_epoch_response", "BeginQuorumEpochResponse",
        begin_quorum_epoch_response::lowest_version, begin_quorum_epoch_response::highest_version,
-       &round_trip<begin_quorum_epoch_response>, &encode_filled<begin_quorum_epoch_response>});
+       &round_trip<begin_quorum_epoch_response>, &encode_filled<begin_quorum_epoch_response>,
+       &decode_and_reencode<begin_quorum_epoch_response>});
   cases.push_back({"broker_heartbeat_request", "BrokerHeartbeatRequest",
                    broker_heartbeat_request::lowest_version,
                    broker_heartbeat_request::highest_version, &round_trip<broker_heartbeat_request>,
-                   &encode_filled<broker_heartbeat_request>});
+                   &encode_filled<broker_heartbeat_request>,
+                   &decode_and_reencode<broker_heartbeat_request>});
   cases.push_back(
       {"broker_heartbeat_response", "BrokerHeartbeatResponse",
        broker_heartbeat_response::lowest_version, broker_heartbeat_response::highest_version,
-       &round_trip<broker_heartbeat_response>, &encode_filled<broker_heartbeat_response>});
+       &round_trip<broker_heartbeat_response>, &encode_filled<broker_heartbeat_response>,
+       &decode_and_reencode<broker_heartbeat_response>});
   cases.push_back(
       {"broker_registration_request", "BrokerRegistrationRequest",
        broker_registration_request::lowest_version, broker_registration_request::highest_version,
-       &round_trip<broker_registration_request>, &encode_filled<broker_registration_request>});
+       &round_trip<broker_registration_request>, &encode_filled<broker_registration_request>,
+       &decode_and_reencode<broker_registration_request>});
   cases.push_back(
       {"broker_registration_response", "BrokerRegistrationResponse",
        broker_registration_response::lowest_version, broker_registration_response::highest_version,
-       &round_trip<broker_registration_response>, &encode_filled<broker_registration_response>});
+       &round_trip<broker_registration_response>, &encode_filled<broker_registration_response>,
+       &decode_and_reencode<broker_registration_response>});
   cases.push_back({"consumer_group_describe_request", "ConsumerGroupDescribeRequest",
                    consumer_group_describe_request::lowest_version,
                    consumer_group_describe_request::highest_version,
                    &round_trip<consumer_group_describe_request>,
-                   &encode_filled<consumer_group_describe_request>});
+                   &encode_filled<consumer_group_describe_request>,
+                   &decode_and_reencode<consumer_group_describe_request>});
   cases.push_back({"consumer_group_describe_response", "ConsumerGroupDescribeResponse",
                    consumer_group_describe_response::lowest_version,
                    consumer_group_describe_response::highest_version,
                    &round_trip<consumer_group_describe_response>,
-                   &encode_filled<consumer_group_describe_response>});
+                   &encode_filled<consumer_group_describe_response>,
+                   &decode_and_reencode<consumer_group_describe_response>});
   cases.push_back({"consumer_group_heartbeat_request", "ConsumerGroupHeartbeatRequest",
                    consumer_group_heartbeat_request::lowest_version,
                    consumer_group_heartbeat_request::highest_version,
                    &round_trip<consumer_group_heartbeat_request>,
-                   &encode_filled<consumer_group_heartbeat_request>});
+                   &encode_filled<consumer_group_heartbeat_request>,
+                   &decode_and_reencode<consumer_group_heartbeat_request>});
   cases.push_back({"consumer_group_heartbeat_response", "ConsumerGroupHeartbeatResponse",
                    consumer_group_heartbeat_response::lowest_version,
                    consumer_group_heartbeat_response::highest_version,
                    &round_trip<consumer_group_heartbeat_response>,
-                   &encode_filled<consumer_group_heartbeat_response>});
+                   &encode_filled<consumer_group_heartbeat_response>,
+                   &decode_and_reencode<consumer_group_heartbeat_response>});
   cases.push_back(
       {"consumer_protocol_assignment", "ConsumerProtocolAssignment",
        consumer_protocol_assignment::lowest_version, consumer_protocol_assignment::highest_version,
-       &round_trip<consumer_protocol_assignment>, &encode_filled<consumer_protocol_assignment>});
+       &round_trip<consumer_protocol_assignment>, &encode_filled<consumer_protocol_assignment>,
+       &decode_and_reencode<consumer_protocol_assignment>});
   cases.push_back({"consumer_protocol_subscription", "ConsumerProtocolSubscription",
                    consumer_protocol_subscription::lowest_version,
                    consumer_protocol_subscription::highest_version,
                    &round_trip<consumer_protocol_subscription>,
-                   &encode_filled<consumer_protocol_subscription>});
+                   &encode_filled<consumer_protocol_subscription>,
+                   &decode_and_reencode<consumer_protocol_subscription>});
   cases.push_back(
       {"controlled_shutdown_request", "ControlledShutdownRequest",
        controlled_shutdown_request::lowest_version, controlled_shutdown_request::highest_version,
-       &round_trip<controlled_shutdown_request>, &encode_filled<controlled_shutdown_request>});
+       &round_trip<controlled_shutdown_request>, &encode_filled<controlled_shutdown_request>,
+       &decode_and_reencode<controlled_shutdown_request>});
   cases.push_back(
       {"controlled_shutdown_response", "ControlledShutdownResponse",
        controlled_shutdown_response::lowest_version, controlled_shutdown_response::highest_version,
-       &round_trip<controlled_shutdown_response>, &encode_filled<controlled_shutdown_response>});
+       &round_trip<controlled_shutdown_response>, &encode_filled<controlled_shutdown_response>,
+       &decode_and_reencode<controlled_shutdown_response>});
   cases.push_back({"controller_registration_request", "ControllerRegistrationRequest",
                    controller_registration_request::lowest_version,
                    controller_registration_request::highest_version,
                    &round_trip<controller_registration_request>,
-                   &encode_filled<controller_registration_request>});
+                   &encode_filled<controller_registration_request>,
+                   &decode_and_reencode<controller_registration_request>});
   cases.push_back({"controller_registration_response", "ControllerRegistrationResponse",
                    controller_registration_response::lowest_version,
                    controller_registration_response::highest_version,
                    &round_trip<controller_registration_response>,
-                   &encode_filled<controller_registration_response>});
+                   &encode_filled<controller_registration_response>,
+                   &decode_and_reencode<controller_registration_response>});
   cases.push_back({"create_acls_request", "CreateAclsRequest", create_acls_request::lowest_version,
                    create_acls_request::highest_version, &round_trip<create_acls_request>,
-                   &encode_filled<create_acls_request>});
+                   &encode_filled<create_acls_request>, &decode_and_reencode<create_acls_request>});
   cases.push_back({"create_acls_response", "CreateAclsResponse",
                    create_acls_response::lowest_version, create_acls_response::highest_version,
-                   &round_trip<create_acls_response>, &encode_filled<create_acls_response>});
+                   &round_trip<create_acls_response>, &encode_filled<create_acls_response>,
+                   &decode_and_reencode<create_acls_response>});
   cases.push_back({"create_delegation_token_request", "CreateDelegationTokenRequest",
                    create_delegation_token_request::lowest_version,
                    create_delegation_token_request::highest_version,
                    &round_trip<create_delegation_token_request>,
-                   &encode_filled<create_delegation_token_request>});
+                   &encode_filled<create_delegation_token_request>,
+                   &decode_and_reencode<create_delegation_token_request>});
   cases.push_back({"create_delegation_token_response", "CreateDelegationTokenResponse",
                    create_delegation_token_response::lowest_version,
                    create_delegation_token_response::highest_version,
                    &round_trip<create_delegation_token_response>,
-                   &encode_filled<create_delegation_token_response>});
+                   &encode_filled<create_delegation_token_response>,
+                   &decode_and_reencode<create_delegation_token_response>});
   cases.push_back(
       {"create_partitions_request", "CreatePartitionsRequest",
        create_partitions_request::lowest_version, create_partitions_request::highest_version,
-       &round_trip<create_partitions_request>, &encode_filled<create_partitions_request>});
+       &round_trip<create_partitions_request>, &encode_filled<create_partitions_request>,
+       &decode_and_reencode<create_partitions_request>});
   cases.push_back(
       {"create_partitions_response", "CreatePartitionsResponse",
        create_partitions_response::lowest_version, create_partitions_response::highest_version,
-       &round_trip<create_partitions_response>, &encode_filled<create_partitions_response>});
+       &round_trip<create_partitions_response>, &encode_filled<create_partitions_response>,
+       &decode_and_reencode<create_partitions_response>});
   cases.push_back({"create_topics_request", "CreateTopicsRequest",
                    create_topics_request::lowest_version, create_topics_request::highest_version,
-                   &round_trip<create_topics_request>, &encode_filled<create_topics_request>});
+                   &round_trip<create_topics_request>, &encode_filled<create_topics_request>,
+                   &decode_and_reencode<create_topics_request>});
   cases.push_back({"create_topics_response", "CreateTopicsResponse",
                    create_topics_response::lowest_version, create_topics_response::highest_version,
-                   &round_trip<create_topics_response>, &encode_filled<create_topics_response>});
+                   &round_trip<create_topics_response>, &encode_filled<create_topics_response>,
+                   &decode_and_reencode<create_topics_response>});
 }
 
 }  // namespace wharf::kafka::protocol

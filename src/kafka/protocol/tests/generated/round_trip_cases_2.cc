@@ -356,96 +356,117 @@ void fill_value(describe_log_dirs_request& m, fill_context& c) { fill_value(m.to
 void add_round_trip_cases_2(std::vector<round_trip_case>& cases) {
   cases.push_back({"default_principal_data", "DefaultPrincipalData",
                    default_principal_data::lowest_version, default_principal_data::highest_version,
-                   &round_trip<default_principal_data>, &encode_filled<default_principal_data>});
+                   &round_trip<default_principal_data>, &encode_filled<default_principal_data>,
+                   &decode_and_reencode<default_principal_data>});
   cases.push_back({"delete_acls_request", "DeleteAclsRequest", delete_acls_request::lowest_version,
                    delete_acls_request::highest_version, &round_trip<delete_acls_request>,
-                   &encode_filled<delete_acls_request>});
+                   &encode_filled<delete_acls_request>, &decode_and_reencode<delete_acls_request>});
   cases.push_back({"delete_acls_response", "DeleteAclsResponse",
                    delete_acls_response::lowest_version, delete_acls_response::highest_version,
-                   &round_trip<delete_acls_response>, &encode_filled<delete_acls_response>});
+                   &round_trip<delete_acls_response>, &encode_filled<delete_acls_response>,
+                   &decode_and_reencode<delete_acls_response>});
   cases.push_back({"delete_groups_request", "DeleteGroupsRequest",
                    delete_groups_request::lowest_version, delete_groups_request::highest_version,
-                   &round_trip<delete_groups_request>, &encode_filled<delete_groups_request>});
+                   &round_trip<delete_groups_request>, &encode_filled<delete_groups_request>,
+                   &decode_and_reencode<delete_groups_request>});
   cases.push_back({"delete_groups_response", "DeleteGroupsResponse",
                    delete_groups_response::lowest_version, delete_groups_response::highest_version,
-                   &round_trip<delete_groups_response>, &encode_filled<delete_groups_response>});
+                   &round_trip<delete_groups_response>, &encode_filled<delete_groups_response>,
+                   &decode_and_reencode<delete_groups_response>});
   cases.push_back({"delete_records_request", "DeleteRecordsRequest",
                    delete_records_request::lowest_version, delete_records_request::highest_version,
-                   &round_trip<delete_records_request>, &encode_filled<delete_records_request>});
-  cases.push_back({"delete_records_response", "DeleteRecordsResponse",
-                   delete_records_response::lowest_version,
-                   delete_records_response::highest_version, &round_trip<delete_records_response>,
-                   &encode_filled<delete_records_response>});
+                   &round_trip<delete_records_request>, &encode_filled<delete_records_request>,
+                   &decode_and_reencode<delete_records_request>});
+  cases.push_back(
+      {"delete_records_response", "DeleteRecordsResponse", delete_records_response::lowest_version,
+       delete_records_response::highest_version, &round_trip<delete_records_response>,
+       &encode_filled<delete_records_response>, &decode_and_reencode<delete_records_response>});
   cases.push_back({"delete_share_group_state_request", "DeleteShareGroupStateRequest",
                    delete_share_group_state_request::lowest_version,
                    delete_share_group_state_request::highest_version,
                    &round_trip<delete_share_group_state_request>,
-                   &encode_filled<delete_share_group_state_request>});
+                   &encode_filled<delete_share_group_state_request>,
+                   &decode_and_reencode<delete_share_group_state_request>});
   cases.push_back({"delete_share_group_state_response", "DeleteShareGroupStateResponse",
                    delete_share_group_state_response::lowest_version,
                    delete_share_group_state_response::highest_version,
                    &round_trip<delete_share_group_state_response>,
-                   &encode_filled<delete_share_group_state_response>});
+                   &encode_filled<delete_share_group_state_response>,
+                   &decode_and_reencode<delete_share_group_state_response>});
   cases.push_back({"delete_topics_request", "DeleteTopicsRequest",
                    delete_topics_request::lowest_version, delete_topics_request::highest_version,
-                   &round_trip<delete_topics_request>, &encode_filled<delete_topics_request>});
+                   &round_trip<delete_topics_request>, &encode_filled<delete_topics_request>,
+                   &decode_and_reencode<delete_topics_request>});
   cases.push_back({"delete_topics_response", "DeleteTopicsResponse",
                    delete_topics_response::lowest_version, delete_topics_response::highest_version,
-                   &round_trip<delete_topics_response>, &encode_filled<delete_topics_response>});
+                   &round_trip<delete_topics_response>, &encode_filled<delete_topics_response>,
+                   &decode_and_reencode<delete_topics_response>});
   cases.push_back({"describe_acls_request", "DescribeAclsRequest",
                    describe_acls_request::lowest_version, describe_acls_request::highest_version,
-                   &round_trip<describe_acls_request>, &encode_filled<describe_acls_request>});
+                   &round_trip<describe_acls_request>, &encode_filled<describe_acls_request>,
+                   &decode_and_reencode<describe_acls_request>});
   cases.push_back({"describe_acls_response", "DescribeAclsResponse",
                    describe_acls_response::lowest_version, describe_acls_response::highest_version,
-                   &round_trip<describe_acls_response>, &encode_filled<describe_acls_response>});
+                   &round_trip<describe_acls_response>, &encode_filled<describe_acls_response>,
+                   &decode_and_reencode<describe_acls_response>});
   cases.push_back({"describe_client_quotas_request", "DescribeClientQuotasRequest",
                    describe_client_quotas_request::lowest_version,
                    describe_client_quotas_request::highest_version,
                    &round_trip<describe_client_quotas_request>,
-                   &encode_filled<describe_client_quotas_request>});
+                   &encode_filled<describe_client_quotas_request>,
+                   &decode_and_reencode<describe_client_quotas_request>});
   cases.push_back({"describe_client_quotas_response", "DescribeClientQuotasResponse",
                    describe_client_quotas_response::lowest_version,
                    describe_client_quotas_response::highest_version,
                    &round_trip<describe_client_quotas_response>,
-                   &encode_filled<describe_client_quotas_response>});
+                   &encode_filled<describe_client_quotas_response>,
+                   &decode_and_reencode<describe_client_quotas_response>});
   cases.push_back({"describe_cluster_request", "DescribeClusterRequest",
                    describe_cluster_request::lowest_version,
                    describe_cluster_request::highest_version, &round_trip<describe_cluster_request>,
-                   &encode_filled<describe_cluster_request>});
+                   &encode_filled<describe_cluster_request>,
+                   &decode_and_reencode<describe_cluster_request>});
   cases.push_back(
       {"describe_cluster_response", "DescribeClusterResponse",
        describe_cluster_response::lowest_version, describe_cluster_response::highest_version,
-       &round_trip<describe_cluster_response>, &encode_filled<describe_cluster_response>});
+       &round_trip<describe_cluster_response>, &encode_filled<describe_cluster_response>,
+       &decode_and_reencode<describe_cluster_response>});
   cases.push_back({"describe_configs_request", "DescribeConfigsRequest",
                    describe_configs_request::lowest_version,
                    describe_configs_request::highest_version, &round_trip<describe_configs_request>,
-                   &encode_filled<describe_configs_request>});
+                   &encode_filled<describe_configs_request>,
+                   &decode_and_reencode<describe_configs_request>});
   cases.push_back(
       {"describe_configs_response", "DescribeConfigsResponse",
        describe_configs_response::lowest_version, describe_configs_response::highest_version,
-       &round_trip<describe_configs_response>, &encode_filled<describe_configs_response>});
+       &round_trip<describe_configs_response>, &encode_filled<describe_configs_response>,
+       &decode_and_reencode<describe_configs_response>});
   cases.push_back({"describe_delegation_token_request", "DescribeDelegationTokenRequest",
                    describe_delegation_token_request::lowest_version,
                    describe_delegation_token_request::highest_version,
                    &round_trip<describe_delegation_token_request>,
-                   &encode_filled<describe_delegation_token_request>});
+                   &encode_filled<describe_delegation_token_request>,
+                   &decode_and_reencode<describe_delegation_token_request>});
   cases.push_back({"describe_delegation_token_response", "DescribeDelegationTokenResponse",
                    describe_delegation_token_response::lowest_version,
                    describe_delegation_token_response::highest_version,
                    &round_trip<describe_delegation_token_response>,
-                   &encode_filled<describe_delegation_token_response>});
-  cases.push_back({"describe_groups_request", "DescribeGroupsRequest",
-                   describe_groups_request::lowest_version,
-                   describe_groups_request::highest_version, &round_trip<describe_groups_request>,
-                   &encode_filled<describe_groups_request>});
+                   &encode_filled<describe_delegation_token_response>,
+                   &decode_and_reencode<describe_delegation_token_response>});
+  cases.push_back(
+      {"describe_groups_request", "DescribeGroupsRequest", describe_groups_request::lowest_version,
+       describe_groups_request::highest_version, &round_trip<describe_groups_request>,
+       &encode_filled<describe_groups_request>, &decode_and_reencode<describe_groups_request>});
   cases.push_back({"describe_groups_response", "DescribeGroupsResponse",
                    describe_groups_response::lowest_version,
                    describe_groups_response::highest_version, &round_trip<describe_groups_response>,
-                   &encode_filled<describe_groups_response>});
+                   &encode_filled<describe_groups_response>,
+                   &decode_and_reencode<describe_groups_response>});
   cases.push_back(
       {"describe_log_dirs_request", "DescribeLogDirsRequest",
        describe_log_dirs_request::lowest_version, describe_log_dirs_request::highest_version,
-       &round_trip<describe_log_dirs_request>, &encode_filled<describe_log_dirs_request>});
+       &round_trip<describe_log_dirs_request>, &encode_filled<describe_log_dirs_request>,
+       &decode_and_reencode<describe_log_dirs_request>});
 }
 
 }  // namespace wharf::kafka::protocol

@@ -477,99 +477,116 @@ void add_round_trip_cases_3(std::vector<round_trip_case>& cases) {
   cases.push_back(
       {"describe_log_dirs_response", "DescribeLogDirsResponse",
        describe_log_dirs_response::lowest_version, describe_log_dirs_response::highest_version,
-       &round_trip<describe_log_dirs_response>, &encode_filled<describe_log_dirs_response>});
+       &round_trip<describe_log_dirs_response>, &encode_filled<describe_log_dirs_response>,
+       &decode_and_reencode<describe_log_dirs_response>});
   cases.push_back(
       {"describe_producers_request", "DescribeProducersRequest",
        describe_producers_request::lowest_version, describe_producers_request::highest_version,
-       &round_trip<describe_producers_request>, &encode_filled<describe_producers_request>});
+       &round_trip<describe_producers_request>, &encode_filled<describe_producers_request>,
+       &decode_and_reencode<describe_producers_request>});
   cases.push_back(
       {"describe_producers_response", "DescribeProducersResponse",
        describe_producers_response::lowest_version, describe_producers_response::highest_version,
-       &round_trip<describe_producers_response>, &encode_filled<describe_producers_response>});
-  cases.push_back({"describe_quorum_request", "DescribeQuorumRequest",
-                   describe_quorum_request::lowest_version,
-                   describe_quorum_request::highest_version, &round_trip<describe_quorum_request>,
-                   &encode_filled<describe_quorum_request>});
+       &round_trip<describe_producers_response>, &encode_filled<describe_producers_response>,
+       &decode_and_reencode<describe_producers_response>});
+  cases.push_back(
+      {"describe_quorum_request", "DescribeQuorumRequest", describe_quorum_request::lowest_version,
+       describe_quorum_request::highest_version, &round_trip<describe_quorum_request>,
+       &encode_filled<describe_quorum_request>, &decode_and_reencode<describe_quorum_request>});
   cases.push_back({"describe_quorum_response", "DescribeQuorumResponse",
                    describe_quorum_response::lowest_version,
                    describe_quorum_response::highest_version, &round_trip<describe_quorum_response>,
-                   &encode_filled<describe_quorum_response>});
+                   &encode_filled<describe_quorum_response>,
+                   &decode_and_reencode<describe_quorum_response>});
   cases.push_back({"describe_topic_partitions_request", "DescribeTopicPartitionsRequest",
                    describe_topic_partitions_request::lowest_version,
                    describe_topic_partitions_request::highest_version,
                    &round_trip<describe_topic_partitions_request>,
-                   &encode_filled<describe_topic_partitions_request>});
+                   &encode_filled<describe_topic_partitions_request>,
+                   &decode_and_reencode<describe_topic_partitions_request>});
   cases.push_back({"describe_topic_partitions_response", "DescribeTopicPartitionsResponse",
                    describe_topic_partitions_response::lowest_version,
                    describe_topic_partitions_response::highest_version,
                    &round_trip<describe_topic_partitions_response>,
-                   &encode_filled<describe_topic_partitions_response>});
+                   &encode_filled<describe_topic_partitions_response>,
+                   &decode_and_reencode<describe_topic_partitions_response>});
   cases.push_back({"describe_transactions_request", "DescribeTransactionsRequest",
                    describe_transactions_request::lowest_version,
                    describe_transactions_request::highest_version,
                    &round_trip<describe_transactions_request>,
-                   &encode_filled<describe_transactions_request>});
+                   &encode_filled<describe_transactions_request>,
+                   &decode_and_reencode<describe_transactions_request>});
   cases.push_back({"describe_transactions_response", "DescribeTransactionsResponse",
                    describe_transactions_response::lowest_version,
                    describe_transactions_response::highest_version,
                    &round_trip<describe_transactions_response>,
-                   &encode_filled<describe_transactions_response>});
+                   &encode_filled<describe_transactions_response>,
+                   &decode_and_reencode<describe_transactions_response>});
   cases.push_back({"describe_user_scram_credentials_request", "DescribeUserScramCredentialsRequest",
                    describe_user_scram_credentials_request::lowest_version,
                    describe_user_scram_credentials_request::highest_version,
                    &round_trip<describe_user_scram_credentials_request>,
-                   &encode_filled<describe_user_scram_credentials_request>});
+                   &encode_filled<describe_user_scram_credentials_request>,
+                   &decode_and_reencode<describe_user_scram_credentials_request>});
   cases.push_back({"describe_user_scram_credentials_response",
                    "DescribeUserScramCredentialsResponse",
                    describe_user_scram_credentials_response::lowest_version,
                    describe_user_scram_credentials_response::highest_version,
                    &round_trip<describe_user_scram_credentials_response>,
-                   &encode_filled<describe_user_scram_credentials_response>});
+                   &encode_filled<describe_user_scram_credentials_response>,
+                   &decode_and_reencode<describe_user_scram_credentials_response>});
   cases.push_back({"elect_leaders_request", "ElectLeadersRequest",
                    elect_leaders_request::lowest_version, elect_leaders_request::highest_version,
-                   &round_trip<elect_leaders_request>, &encode_filled<elect_leaders_request>});
+                   &round_trip<elect_leaders_request>, &encode_filled<elect_leaders_request>,
+                   &decode_and_reencode<elect_leaders_request>});
   cases.push_back({"elect_leaders_response", "ElectLeadersResponse",
                    elect_leaders_response::lowest_version, elect_leaders_response::highest_version,
-                   &round_trip<elect_leaders_response>, &encode_filled<elect_leaders_response>});
+                   &round_trip<elect_leaders_response>, &encode_filled<elect_leaders_response>,
+                   &decode_and_reencode<elect_leaders_response>});
   cases.push_back({"end_quorum_epoch_request", "EndQuorumEpochRequest",
                    end_quorum_epoch_request::lowest_version,
                    end_quorum_epoch_request::highest_version, &round_trip<end_quorum_epoch_request>,
-                   &encode_filled<end_quorum_epoch_request>});
+                   &encode_filled<end_quorum_epoch_request>,
+                   &decode_and_reencode<end_quorum_epoch_request>});
   cases.push_back(
       {"end_quorum_epoch_response", "EndQuorumEpochResponse",
        end_quorum_epoch_response::lowest_version, end_quorum_epoch_response::highest_version,
-       &round_trip<end_quorum_epoch_response>, &encode_filled<end_quorum_epoch_response>});
+       &round_trip<end_quorum_epoch_response>, &encode_filled<end_quorum_epoch_response>,
+       &decode_and_reencode<end_quorum_epoch_response>});
   cases.push_back({"end_txn_request", "EndTxnRequest", end_txn_request::lowest_version,
                    end_txn_request::highest_version, &round_trip<end_txn_request>,
-                   &encode_filled<end_txn_request>});
+                   &encode_filled<end_txn_request>, &decode_and_reencode<end_txn_request>});
   cases.push_back({"end_txn_response", "EndTxnResponse", end_txn_response::lowest_version,
                    end_txn_response::highest_version, &round_trip<end_txn_response>,
-                   &encode_filled<end_txn_response>});
+                   &encode_filled<end_txn_response>, &decode_and_reencode<end_txn_response>});
   cases.push_back({"envelope_request", "EnvelopeRequest", envelope_request::lowest_version,
                    envelope_request::highest_version, &round_trip<envelope_request>,
-                   &encode_filled<envelope_request>});
+                   &encode_filled<envelope_request>, &decode_and_reencode<envelope_request>});
   cases.push_back({"envelope_response", "EnvelopeResponse", envelope_response::lowest_version,
                    envelope_response::highest_version, &round_trip<envelope_response>,
-                   &encode_filled<envelope_response>});
+                   &encode_filled<envelope_response>, &decode_and_reencode<envelope_response>});
   cases.push_back({"expire_delegation_token_request", "ExpireDelegationTokenRequest",
                    expire_delegation_token_request::lowest_version,
                    expire_delegation_token_request::highest_version,
                    &round_trip<expire_delegation_token_request>,
-                   &encode_filled<expire_delegation_token_request>});
+                   &encode_filled<expire_delegation_token_request>,
+                   &decode_and_reencode<expire_delegation_token_request>});
   cases.push_back({"expire_delegation_token_response", "ExpireDelegationTokenResponse",
                    expire_delegation_token_response::lowest_version,
                    expire_delegation_token_response::highest_version,
                    &round_trip<expire_delegation_token_response>,
-                   &encode_filled<expire_delegation_token_response>});
+                   &encode_filled<expire_delegation_token_response>,
+                   &decode_and_reencode<expire_delegation_token_response>});
   cases.push_back({"fetch_request", "FetchRequest", fetch_request::lowest_version,
                    fetch_request::highest_version, &round_trip<fetch_request>,
-                   &encode_filled<fetch_request>});
+                   &encode_filled<fetch_request>, &decode_and_reencode<fetch_request>});
   cases.push_back({"fetch_response", "FetchResponse", fetch_response::lowest_version,
                    fetch_response::highest_version, &round_trip<fetch_response>,
-                   &encode_filled<fetch_response>});
+                   &encode_filled<fetch_response>, &decode_and_reencode<fetch_response>});
   cases.push_back({"fetch_snapshot_request", "FetchSnapshotRequest",
                    fetch_snapshot_request::lowest_version, fetch_snapshot_request::highest_version,
-                   &round_trip<fetch_snapshot_request>, &encode_filled<fetch_snapshot_request>});
+                   &round_trip<fetch_snapshot_request>, &encode_filled<fetch_snapshot_request>,
+                   &decode_and_reencode<fetch_snapshot_request>});
 }
 
 }  // namespace wharf::kafka::protocol

@@ -339,100 +339,116 @@ void fill_value(list_groups_request& m, fill_context& c) {
 }
 
 void add_round_trip_cases_4(std::vector<round_trip_case>& cases) {
-  cases.push_back({"fetch_snapshot_response", "FetchSnapshotResponse",
-                   fetch_snapshot_response::lowest_version,
-                   fetch_snapshot_response::highest_version, &round_trip<fetch_snapshot_response>,
-                   &encode_filled<fetch_snapshot_response>});
+  cases.push_back(
+      {"fetch_snapshot_response", "FetchSnapshotResponse", fetch_snapshot_response::lowest_version,
+       fetch_snapshot_response::highest_version, &round_trip<fetch_snapshot_response>,
+       &encode_filled<fetch_snapshot_response>, &decode_and_reencode<fetch_snapshot_response>});
   cases.push_back({"find_coordinator_request", "FindCoordinatorRequest",
                    find_coordinator_request::lowest_version,
                    find_coordinator_request::highest_version, &round_trip<find_coordinator_request>,
-                   &encode_filled<find_coordinator_request>});
+                   &encode_filled<find_coordinator_request>,
+                   &decode_and_reencode<find_coordinator_request>});
   cases.push_back(
       {"find_coordinator_response", "FindCoordinatorResponse",
        find_coordinator_response::lowest_version, find_coordinator_response::highest_version,
-       &round_trip<find_coordinator_response>, &encode_filled<find_coordinator_response>});
+       &round_trip<find_coordinator_response>, &encode_filled<find_coordinator_response>,
+       &decode_and_reencode<find_coordinator_response>});
   cases.push_back({"get_telemetry_subscriptions_request", "GetTelemetrySubscriptionsRequest",
                    get_telemetry_subscriptions_request::lowest_version,
                    get_telemetry_subscriptions_request::highest_version,
                    &round_trip<get_telemetry_subscriptions_request>,
-                   &encode_filled<get_telemetry_subscriptions_request>});
+                   &encode_filled<get_telemetry_subscriptions_request>,
+                   &decode_and_reencode<get_telemetry_subscriptions_request>});
   cases.push_back({"get_telemetry_subscriptions_response", "GetTelemetrySubscriptionsResponse",
                    get_telemetry_subscriptions_response::lowest_version,
                    get_telemetry_subscriptions_response::highest_version,
                    &round_trip<get_telemetry_subscriptions_response>,
-                   &encode_filled<get_telemetry_subscriptions_response>});
+                   &encode_filled<get_telemetry_subscriptions_response>,
+                   &decode_and_reencode<get_telemetry_subscriptions_response>});
   cases.push_back({"heartbeat_request", "HeartbeatRequest", heartbeat_request::lowest_version,
                    heartbeat_request::highest_version, &round_trip<heartbeat_request>,
-                   &encode_filled<heartbeat_request>});
+                   &encode_filled<heartbeat_request>, &decode_and_reencode<heartbeat_request>});
   cases.push_back({"heartbeat_response", "HeartbeatResponse", heartbeat_response::lowest_version,
                    heartbeat_response::highest_version, &round_trip<heartbeat_response>,
-                   &encode_filled<heartbeat_response>});
+                   &encode_filled<heartbeat_response>, &decode_and_reencode<heartbeat_response>});
   cases.push_back({"incremental_alter_configs_request", "IncrementalAlterConfigsRequest",
                    incremental_alter_configs_request::lowest_version,
                    incremental_alter_configs_request::highest_version,
                    &round_trip<incremental_alter_configs_request>,
-                   &encode_filled<incremental_alter_configs_request>});
+                   &encode_filled<incremental_alter_configs_request>,
+                   &decode_and_reencode<incremental_alter_configs_request>});
   cases.push_back({"incremental_alter_configs_response", "IncrementalAlterConfigsResponse",
                    incremental_alter_configs_response::lowest_version,
                    incremental_alter_configs_response::highest_version,
                    &round_trip<incremental_alter_configs_response>,
-                   &encode_filled<incremental_alter_configs_response>});
+                   &encode_filled<incremental_alter_configs_response>,
+                   &decode_and_reencode<incremental_alter_configs_response>});
   cases.push_back({"init_producer_id_request", "InitProducerIdRequest",
                    init_producer_id_request::lowest_version,
                    init_producer_id_request::highest_version, &round_trip<init_producer_id_request>,
-                   &encode_filled<init_producer_id_request>});
+                   &encode_filled<init_producer_id_request>,
+                   &decode_and_reencode<init_producer_id_request>});
   cases.push_back(
       {"init_producer_id_response", "InitProducerIdResponse",
        init_producer_id_response::lowest_version, init_producer_id_response::highest_version,
-       &round_trip<init_producer_id_response>, &encode_filled<init_producer_id_response>});
+       &round_trip<init_producer_id_response>, &encode_filled<init_producer_id_response>,
+       &decode_and_reencode<init_producer_id_response>});
   cases.push_back({"initialize_share_group_state_request", "InitializeShareGroupStateRequest",
                    initialize_share_group_state_request::lowest_version,
                    initialize_share_group_state_request::highest_version,
                    &round_trip<initialize_share_group_state_request>,
-                   &encode_filled<initialize_share_group_state_request>});
+                   &encode_filled<initialize_share_group_state_request>,
+                   &decode_and_reencode<initialize_share_group_state_request>});
   cases.push_back({"initialize_share_group_state_response", "InitializeShareGroupStateResponse",
                    initialize_share_group_state_response::lowest_version,
                    initialize_share_group_state_response::highest_version,
                    &round_trip<initialize_share_group_state_response>,
-                   &encode_filled<initialize_share_group_state_response>});
+                   &encode_filled<initialize_share_group_state_response>,
+                   &decode_and_reencode<initialize_share_group_state_response>});
   cases.push_back({"join_group_request", "JoinGroupRequest", join_group_request::lowest_version,
                    join_group_request::highest_version, &round_trip<join_group_request>,
-                   &encode_filled<join_group_request>});
+                   &encode_filled<join_group_request>, &decode_and_reencode<join_group_request>});
   cases.push_back({"join_group_response", "JoinGroupResponse", join_group_response::lowest_version,
                    join_group_response::highest_version, &round_trip<join_group_response>,
-                   &encode_filled<join_group_response>});
+                   &encode_filled<join_group_response>, &decode_and_reencode<join_group_response>});
   cases.push_back({"kraft_version_record", "KRaftVersionRecord",
                    kraft_version_record::lowest_version, kraft_version_record::highest_version,
-                   &round_trip<kraft_version_record>, &encode_filled<kraft_version_record>});
+                   &round_trip<kraft_version_record>, &encode_filled<kraft_version_record>,
+                   &decode_and_reencode<kraft_version_record>});
   cases.push_back({"leader_and_isr_request", "LeaderAndIsrRequest",
                    leader_and_isr_request::lowest_version, leader_and_isr_request::highest_version,
-                   &round_trip<leader_and_isr_request>, &encode_filled<leader_and_isr_request>});
-  cases.push_back({"leader_and_isr_response", "LeaderAndIsrResponse",
-                   leader_and_isr_response::lowest_version,
-                   leader_and_isr_response::highest_version, &round_trip<leader_and_isr_response>,
-                   &encode_filled<leader_and_isr_response>});
+                   &round_trip<leader_and_isr_request>, &encode_filled<leader_and_isr_request>,
+                   &decode_and_reencode<leader_and_isr_request>});
+  cases.push_back(
+      {"leader_and_isr_response", "LeaderAndIsrResponse", leader_and_isr_response::lowest_version,
+       leader_and_isr_response::highest_version, &round_trip<leader_and_isr_response>,
+       &encode_filled<leader_and_isr_response>, &decode_and_reencode<leader_and_isr_response>});
   cases.push_back({"leader_change_message", "LeaderChangeMessage",
                    leader_change_message::lowest_version, leader_change_message::highest_version,
-                   &round_trip<leader_change_message>, &encode_filled<leader_change_message>});
+                   &round_trip<leader_change_message>, &encode_filled<leader_change_message>,
+                   &decode_and_reencode<leader_change_message>});
   cases.push_back({"leave_group_request", "LeaveGroupRequest", leave_group_request::lowest_version,
                    leave_group_request::highest_version, &round_trip<leave_group_request>,
-                   &encode_filled<leave_group_request>});
+                   &encode_filled<leave_group_request>, &decode_and_reencode<leave_group_request>});
   cases.push_back({"leave_group_response", "LeaveGroupResponse",
                    leave_group_response::lowest_version, leave_group_response::highest_version,
-                   &round_trip<leave_group_response>, &encode_filled<leave_group_response>});
+                   &round_trip<leave_group_response>, &encode_filled<leave_group_response>,
+                   &decode_and_reencode<leave_group_response>});
   cases.push_back({"list_client_metrics_resources_request", "ListClientMetricsResourcesRequest",
                    list_client_metrics_resources_request::lowest_version,
                    list_client_metrics_resources_request::highest_version,
                    &round_trip<list_client_metrics_resources_request>,
-                   &encode_filled<list_client_metrics_resources_request>});
+                   &encode_filled<list_client_metrics_resources_request>,
+                   &decode_and_reencode<list_client_metrics_resources_request>});
   cases.push_back({"list_client_metrics_resources_response", "ListClientMetricsResourcesResponse",
                    list_client_metrics_resources_response::lowest_version,
                    list_client_metrics_resources_response::highest_version,
                    &round_trip<list_client_metrics_resources_response>,
-                   &encode_filled<list_client_metrics_resources_response>});
+                   &encode_filled<list_client_metrics_resources_response>,
+                   &decode_and_reencode<list_client_metrics_resources_response>});
   cases.push_back({"list_groups_request", "ListGroupsRequest", list_groups_request::lowest_version,
                    list_groups_request::highest_version, &round_trip<list_groups_request>,
-                   &encode_filled<list_groups_request>});
+                   &encode_filled<list_groups_request>, &decode_and_reencode<list_groups_request>});
 }
 
 }  // namespace wharf::kafka::protocol

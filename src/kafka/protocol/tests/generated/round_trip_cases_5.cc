@@ -459,93 +459,112 @@ void fill_value(read_share_group_state_summary_request& m, fill_context& c) {
 void add_round_trip_cases_5(std::vector<round_trip_case>& cases) {
   cases.push_back({"list_groups_response", "ListGroupsResponse",
                    list_groups_response::lowest_version, list_groups_response::highest_version,
-                   &round_trip<list_groups_response>, &encode_filled<list_groups_response>});
+                   &round_trip<list_groups_response>, &encode_filled<list_groups_response>,
+                   &decode_and_reencode<list_groups_response>});
   cases.push_back({"list_offsets_request", "ListOffsetsRequest",
                    list_offsets_request::lowest_version, list_offsets_request::highest_version,
-                   &round_trip<list_offsets_request>, &encode_filled<list_offsets_request>});
+                   &round_trip<list_offsets_request>, &encode_filled<list_offsets_request>,
+                   &decode_and_reencode<list_offsets_request>});
   cases.push_back({"list_offsets_response", "ListOffsetsResponse",
                    list_offsets_response::lowest_version, list_offsets_response::highest_version,
-                   &round_trip<list_offsets_response>, &encode_filled<list_offsets_response>});
+                   &round_trip<list_offsets_response>, &encode_filled<list_offsets_response>,
+                   &decode_and_reencode<list_offsets_response>});
   cases.push_back({"list_partition_reassignments_request", "ListPartitionReassignmentsRequest",
                    list_partition_reassignments_request::lowest_version,
                    list_partition_reassignments_request::highest_version,
                    &round_trip<list_partition_reassignments_request>,
-                   &encode_filled<list_partition_reassignments_request>});
+                   &encode_filled<list_partition_reassignments_request>,
+                   &decode_and_reencode<list_partition_reassignments_request>});
   cases.push_back({"list_partition_reassignments_response", "ListPartitionReassignmentsResponse",
                    list_partition_reassignments_response::lowest_version,
                    list_partition_reassignments_response::highest_version,
                    &round_trip<list_partition_reassignments_response>,
-                   &encode_filled<list_partition_reassignments_response>});
+                   &encode_filled<list_partition_reassignments_response>,
+                   &decode_and_reencode<list_partition_reassignments_response>});
   cases.push_back(
       {"list_transactions_request", "ListTransactionsRequest",
        list_transactions_request::lowest_version, list_transactions_request::highest_version,
-       &round_trip<list_transactions_request>, &encode_filled<list_transactions_request>});
+       &round_trip<list_transactions_request>, &encode_filled<list_transactions_request>,
+       &decode_and_reencode<list_transactions_request>});
   cases.push_back(
       {"list_transactions_response", "ListTransactionsResponse",
        list_transactions_response::lowest_version, list_transactions_response::highest_version,
-       &round_trip<list_transactions_response>, &encode_filled<list_transactions_response>});
+       &round_trip<list_transactions_response>, &encode_filled<list_transactions_response>,
+       &decode_and_reencode<list_transactions_response>});
   cases.push_back({"metadata_request", "MetadataRequest", metadata_request::lowest_version,
                    metadata_request::highest_version, &round_trip<metadata_request>,
-                   &encode_filled<metadata_request>});
+                   &encode_filled<metadata_request>, &decode_and_reencode<metadata_request>});
   cases.push_back({"metadata_response", "MetadataResponse", metadata_response::lowest_version,
                    metadata_response::highest_version, &round_trip<metadata_response>,
-                   &encode_filled<metadata_response>});
+                   &encode_filled<metadata_response>, &decode_and_reencode<metadata_response>});
   cases.push_back({"offset_commit_request", "OffsetCommitRequest",
                    offset_commit_request::lowest_version, offset_commit_request::highest_version,
-                   &round_trip<offset_commit_request>, &encode_filled<offset_commit_request>});
+                   &round_trip<offset_commit_request>, &encode_filled<offset_commit_request>,
+                   &decode_and_reencode<offset_commit_request>});
   cases.push_back({"offset_commit_response", "OffsetCommitResponse",
                    offset_commit_response::lowest_version, offset_commit_response::highest_version,
-                   &round_trip<offset_commit_response>, &encode_filled<offset_commit_response>});
+                   &round_trip<offset_commit_response>, &encode_filled<offset_commit_response>,
+                   &decode_and_reencode<offset_commit_response>});
   cases.push_back({"offset_delete_request", "OffsetDeleteRequest",
                    offset_delete_request::lowest_version, offset_delete_request::highest_version,
-                   &round_trip<offset_delete_request>, &encode_filled<offset_delete_request>});
+                   &round_trip<offset_delete_request>, &encode_filled<offset_delete_request>,
+                   &decode_and_reencode<offset_delete_request>});
   cases.push_back({"offset_delete_response", "OffsetDeleteResponse",
                    offset_delete_response::lowest_version, offset_delete_response::highest_version,
-                   &round_trip<offset_delete_response>, &encode_filled<offset_delete_response>});
+                   &round_trip<offset_delete_response>, &encode_filled<offset_delete_response>,
+                   &decode_and_reencode<offset_delete_response>});
   cases.push_back({"offset_fetch_request", "OffsetFetchRequest",
                    offset_fetch_request::lowest_version, offset_fetch_request::highest_version,
-                   &round_trip<offset_fetch_request>, &encode_filled<offset_fetch_request>});
+                   &round_trip<offset_fetch_request>, &encode_filled<offset_fetch_request>,
+                   &decode_and_reencode<offset_fetch_request>});
   cases.push_back({"offset_fetch_response", "OffsetFetchResponse",
                    offset_fetch_response::lowest_version, offset_fetch_response::highest_version,
-                   &round_trip<offset_fetch_response>, &encode_filled<offset_fetch_response>});
+                   &round_trip<offset_fetch_response>, &encode_filled<offset_fetch_response>,
+                   &decode_and_reencode<offset_fetch_response>});
   cases.push_back({"offset_for_leader_epoch_request", "OffsetForLeaderEpochRequest",
                    offset_for_leader_epoch_request::lowest_version,
                    offset_for_leader_epoch_request::highest_version,
                    &round_trip<offset_for_leader_epoch_request>,
-                   &encode_filled<offset_for_leader_epoch_request>});
+                   &encode_filled<offset_for_leader_epoch_request>,
+                   &decode_and_reencode<offset_for_leader_epoch_request>});
   cases.push_back({"offset_for_leader_epoch_response", "OffsetForLeaderEpochResponse",
                    offset_for_leader_epoch_response::lowest_version,
                    offset_for_leader_epoch_response::highest_version,
                    &round_trip<offset_for_leader_epoch_response>,
-                   &encode_filled<offset_for_leader_epoch_response>});
+                   &encode_filled<offset_for_leader_epoch_response>,
+                   &decode_and_reencode<offset_for_leader_epoch_response>});
   cases.push_back({"produce_request", "ProduceRequest", produce_request::lowest_version,
                    produce_request::highest_version, &round_trip<produce_request>,
-                   &encode_filled<produce_request>});
+                   &encode_filled<produce_request>, &decode_and_reencode<produce_request>});
   cases.push_back({"produce_response", "ProduceResponse", produce_response::lowest_version,
                    produce_response::highest_version, &round_trip<produce_response>,
-                   &encode_filled<produce_response>});
+                   &encode_filled<produce_response>, &decode_and_reencode<produce_response>});
   cases.push_back({"push_telemetry_request", "PushTelemetryRequest",
                    push_telemetry_request::lowest_version, push_telemetry_request::highest_version,
-                   &round_trip<push_telemetry_request>, &encode_filled<push_telemetry_request>});
-  cases.push_back({"push_telemetry_response", "PushTelemetryResponse",
-                   push_telemetry_response::lowest_version,
-                   push_telemetry_response::highest_version, &round_trip<push_telemetry_response>,
-                   &encode_filled<push_telemetry_response>});
+                   &round_trip<push_telemetry_request>, &encode_filled<push_telemetry_request>,
+                   &decode_and_reencode<push_telemetry_request>});
+  cases.push_back(
+      {"push_telemetry_response", "PushTelemetryResponse", push_telemetry_response::lowest_version,
+       push_telemetry_response::highest_version, &round_trip<push_telemetry_response>,
+       &encode_filled<push_telemetry_response>, &decode_and_reencode<push_telemetry_response>});
   cases.push_back({"read_share_group_state_request", "ReadShareGroupStateRequest",
                    read_share_group_state_request::lowest_version,
                    read_share_group_state_request::highest_version,
                    &round_trip<read_share_group_state_request>,
-                   &encode_filled<read_share_group_state_request>});
+                   &encode_filled<read_share_group_state_request>,
+                   &decode_and_reencode<read_share_group_state_request>});
   cases.push_back({"read_share_group_state_response", "ReadShareGroupStateResponse",
                    read_share_group_state_response::lowest_version,
                    read_share_group_state_response::highest_version,
                    &round_trip<read_share_group_state_response>,
-                   &encode_filled<read_share_group_state_response>});
+                   &encode_filled<read_share_group_state_response>,
+                   &decode_and_reencode<read_share_group_state_response>});
   cases.push_back({"read_share_group_state_summary_request", "ReadShareGroupStateSummaryRequest",
                    read_share_group_state_summary_request::lowest_version,
                    read_share_group_state_summary_request::highest_version,
                    &round_trip<read_share_group_state_summary_request>,
-                   &encode_filled<read_share_group_state_summary_request>});
+                   &encode_filled<read_share_group_state_summary_request>,
+                   &decode_and_reencode<read_share_group_state_summary_request>});
 }
 
 }  // namespace wharf::kafka::protocol

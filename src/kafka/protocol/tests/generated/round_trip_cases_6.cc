@@ -356,94 +356,113 @@ void add_round_trip_cases_6(std::vector<round_trip_case>& cases) {
                    read_share_group_state_summary_response::lowest_version,
                    read_share_group_state_summary_response::highest_version,
                    &round_trip<read_share_group_state_summary_response>,
-                   &encode_filled<read_share_group_state_summary_response>});
+                   &encode_filled<read_share_group_state_summary_response>,
+                   &decode_and_reencode<read_share_group_state_summary_response>});
   cases.push_back(
       {"remove_raft_voter_request", "RemoveRaftVoterRequest",
        remove_raft_voter_request::lowest_version, remove_raft_voter_request::highest_version,
-       &round_trip<remove_raft_voter_request>, &encode_filled<remove_raft_voter_request>});
+       &round_trip<remove_raft_voter_request>, &encode_filled<remove_raft_voter_request>,
+       &decode_and_reencode<remove_raft_voter_request>});
   cases.push_back(
       {"remove_raft_voter_response", "RemoveRaftVoterResponse",
        remove_raft_voter_response::lowest_version, remove_raft_voter_response::highest_version,
-       &round_trip<remove_raft_voter_response>, &encode_filled<remove_raft_voter_response>});
+       &round_trip<remove_raft_voter_response>, &encode_filled<remove_raft_voter_response>,
+       &decode_and_reencode<remove_raft_voter_response>});
   cases.push_back({"renew_delegation_token_request", "RenewDelegationTokenRequest",
                    renew_delegation_token_request::lowest_version,
                    renew_delegation_token_request::highest_version,
                    &round_trip<renew_delegation_token_request>,
-                   &encode_filled<renew_delegation_token_request>});
+                   &encode_filled<renew_delegation_token_request>,
+                   &decode_and_reencode<renew_delegation_token_request>});
   cases.push_back({"renew_delegation_token_response", "RenewDelegationTokenResponse",
                    renew_delegation_token_response::lowest_version,
                    renew_delegation_token_response::highest_version,
                    &round_trip<renew_delegation_token_response>,
-                   &encode_filled<renew_delegation_token_response>});
+                   &encode_filled<renew_delegation_token_response>,
+                   &decode_and_reencode<renew_delegation_token_response>});
   cases.push_back({"request_header", "RequestHeader", request_header::lowest_version,
                    request_header::highest_version, &round_trip<request_header>,
-                   &encode_filled<request_header>});
+                   &encode_filled<request_header>, &decode_and_reencode<request_header>});
   cases.push_back({"response_header", "ResponseHeader", response_header::lowest_version,
                    response_header::highest_version, &round_trip<response_header>,
-                   &encode_filled<response_header>});
+                   &encode_filled<response_header>, &decode_and_reencode<response_header>});
   cases.push_back(
       {"sasl_authenticate_request", "SaslAuthenticateRequest",
        sasl_authenticate_request::lowest_version, sasl_authenticate_request::highest_version,
-       &round_trip<sasl_authenticate_request>, &encode_filled<sasl_authenticate_request>});
+       &round_trip<sasl_authenticate_request>, &encode_filled<sasl_authenticate_request>,
+       &decode_and_reencode<sasl_authenticate_request>});
   cases.push_back(
       {"sasl_authenticate_response", "SaslAuthenticateResponse",
        sasl_authenticate_response::lowest_version, sasl_authenticate_response::highest_version,
-       &round_trip<sasl_authenticate_response>, &encode_filled<sasl_authenticate_response>});
+       &round_trip<sasl_authenticate_response>, &encode_filled<sasl_authenticate_response>,
+       &decode_and_reencode<sasl_authenticate_response>});
   cases.push_back({"sasl_handshake_request", "SaslHandshakeRequest",
                    sasl_handshake_request::lowest_version, sasl_handshake_request::highest_version,
-                   &round_trip<sasl_handshake_request>, &encode_filled<sasl_handshake_request>});
-  cases.push_back({"sasl_handshake_response", "SaslHandshakeResponse",
-                   sasl_handshake_response::lowest_version,
-                   sasl_handshake_response::highest_version, &round_trip<sasl_handshake_response>,
-                   &encode_filled<sasl_handshake_response>});
+                   &round_trip<sasl_handshake_request>, &encode_filled<sasl_handshake_request>,
+                   &decode_and_reencode<sasl_handshake_request>});
+  cases.push_back(
+      {"sasl_handshake_response", "SaslHandshakeResponse", sasl_handshake_response::lowest_version,
+       sasl_handshake_response::highest_version, &round_trip<sasl_handshake_response>,
+       &encode_filled<sasl_handshake_response>, &decode_and_reencode<sasl_handshake_response>});
   cases.push_back(
       {"share_acknowledge_request", "ShareAcknowledgeRequest",
        share_acknowledge_request::lowest_version, share_acknowledge_request::highest_version,
-       &round_trip<share_acknowledge_request>, &encode_filled<share_acknowledge_request>});
+       &round_trip<share_acknowledge_request>, &encode_filled<share_acknowledge_request>,
+       &decode_and_reencode<share_acknowledge_request>});
   cases.push_back(
       {"share_acknowledge_response", "ShareAcknowledgeResponse",
        share_acknowledge_response::lowest_version, share_acknowledge_response::highest_version,
-       &round_trip<share_acknowledge_response>, &encode_filled<share_acknowledge_response>});
+       &round_trip<share_acknowledge_response>, &encode_filled<share_acknowledge_response>,
+       &decode_and_reencode<share_acknowledge_response>});
   cases.push_back({"share_fetch_request", "ShareFetchRequest", share_fetch_request::lowest_version,
                    share_fetch_request::highest_version, &round_trip<share_fetch_request>,
-                   &encode_filled<share_fetch_request>});
+                   &encode_filled<share_fetch_request>, &decode_and_reencode<share_fetch_request>});
   cases.push_back({"share_fetch_response", "ShareFetchResponse",
                    share_fetch_response::lowest_version, share_fetch_response::highest_version,
-                   &round_trip<share_fetch_response>, &encode_filled<share_fetch_response>});
+                   &round_trip<share_fetch_response>, &encode_filled<share_fetch_response>,
+                   &decode_and_reencode<share_fetch_response>});
   cases.push_back(
       {"share_group_describe_request", "ShareGroupDescribeRequest",
        share_group_describe_request::lowest_version, share_group_describe_request::highest_version,
-       &round_trip<share_group_describe_request>, &encode_filled<share_group_describe_request>});
+       &round_trip<share_group_describe_request>, &encode_filled<share_group_describe_request>,
+       &decode_and_reencode<share_group_describe_request>});
   cases.push_back({"share_group_describe_response", "ShareGroupDescribeResponse",
                    share_group_describe_response::lowest_version,
                    share_group_describe_response::highest_version,
                    &round_trip<share_group_describe_response>,
-                   &encode_filled<share_group_describe_response>});
+                   &encode_filled<share_group_describe_response>,
+                   &decode_and_reencode<share_group_describe_response>});
   cases.push_back({"share_group_heartbeat_request", "ShareGroupHeartbeatRequest",
                    share_group_heartbeat_request::lowest_version,
                    share_group_heartbeat_request::highest_version,
                    &round_trip<share_group_heartbeat_request>,
-                   &encode_filled<share_group_heartbeat_request>});
+                   &encode_filled<share_group_heartbeat_request>,
+                   &decode_and_reencode<share_group_heartbeat_request>});
   cases.push_back({"share_group_heartbeat_response", "ShareGroupHeartbeatResponse",
                    share_group_heartbeat_response::lowest_version,
                    share_group_heartbeat_response::highest_version,
                    &round_trip<share_group_heartbeat_response>,
-                   &encode_filled<share_group_heartbeat_response>});
+                   &encode_filled<share_group_heartbeat_response>,
+                   &decode_and_reencode<share_group_heartbeat_response>});
   cases.push_back({"snapshot_footer_record", "SnapshotFooterRecord",
                    snapshot_footer_record::lowest_version, snapshot_footer_record::highest_version,
-                   &round_trip<snapshot_footer_record>, &encode_filled<snapshot_footer_record>});
+                   &round_trip<snapshot_footer_record>, &encode_filled<snapshot_footer_record>,
+                   &decode_and_reencode<snapshot_footer_record>});
   cases.push_back({"snapshot_header_record", "SnapshotHeaderRecord",
                    snapshot_header_record::lowest_version, snapshot_header_record::highest_version,
-                   &round_trip<snapshot_header_record>, &encode_filled<snapshot_header_record>});
+                   &round_trip<snapshot_header_record>, &encode_filled<snapshot_header_record>,
+                   &decode_and_reencode<snapshot_header_record>});
   cases.push_back({"stop_replica_request", "StopReplicaRequest",
                    stop_replica_request::lowest_version, stop_replica_request::highest_version,
-                   &round_trip<stop_replica_request>, &encode_filled<stop_replica_request>});
+                   &round_trip<stop_replica_request>, &encode_filled<stop_replica_request>,
+                   &decode_and_reencode<stop_replica_request>});
   cases.push_back({"stop_replica_response", "StopReplicaResponse",
                    stop_replica_response::lowest_version, stop_replica_response::highest_version,
-                   &round_trip<stop_replica_response>, &encode_filled<stop_replica_response>});
+                   &round_trip<stop_replica_response>, &encode_filled<stop_replica_response>,
+                   &decode_and_reencode<stop_replica_response>});
   cases.push_back({"sync_group_request", "SyncGroupRequest", sync_group_request::lowest_version,
                    sync_group_request::highest_version, &round_trip<sync_group_request>,
-                   &encode_filled<sync_group_request>});
+                   &encode_filled<sync_group_request>, &decode_and_reencode<sync_group_request>});
 }
 
 }  // namespace wharf::kafka::protocol

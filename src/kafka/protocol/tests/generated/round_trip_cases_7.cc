@@ -320,74 +320,86 @@ void fill_value(write_txn_markers_response& m, fill_context& c) { fill_value(m.m
 void add_round_trip_cases_7(std::vector<round_trip_case>& cases) {
   cases.push_back({"sync_group_response", "SyncGroupResponse", sync_group_response::lowest_version,
                    sync_group_response::highest_version, &round_trip<sync_group_response>,
-                   &encode_filled<sync_group_response>});
+                   &encode_filled<sync_group_response>, &decode_and_reencode<sync_group_response>});
   cases.push_back(
       {"txn_offset_commit_request", "TxnOffsetCommitRequest",
        txn_offset_commit_request::lowest_version, txn_offset_commit_request::highest_version,
-       &round_trip<txn_offset_commit_request>, &encode_filled<txn_offset_commit_request>});
+       &round_trip<txn_offset_commit_request>, &encode_filled<txn_offset_commit_request>,
+       &decode_and_reencode<txn_offset_commit_request>});
   cases.push_back(
       {"txn_offset_commit_response", "TxnOffsetCommitResponse",
        txn_offset_commit_response::lowest_version, txn_offset_commit_response::highest_version,
-       &round_trip<txn_offset_commit_response>, &encode_filled<txn_offset_commit_response>});
+       &round_trip<txn_offset_commit_response>, &encode_filled<txn_offset_commit_response>,
+       &decode_and_reencode<txn_offset_commit_response>});
   cases.push_back(
       {"unregister_broker_request", "UnregisterBrokerRequest",
        unregister_broker_request::lowest_version, unregister_broker_request::highest_version,
-       &round_trip<unregister_broker_request>, &encode_filled<unregister_broker_request>});
+       &round_trip<unregister_broker_request>, &encode_filled<unregister_broker_request>,
+       &decode_and_reencode<unregister_broker_request>});
   cases.push_back(
       {"unregister_broker_response", "UnregisterBrokerResponse",
        unregister_broker_response::lowest_version, unregister_broker_response::highest_version,
-       &round_trip<unregister_broker_response>, &encode_filled<unregister_broker_response>});
-  cases.push_back({"update_features_request", "UpdateFeaturesRequest",
-                   update_features_request::lowest_version,
-                   update_features_request::highest_version, &round_trip<update_features_request>,
-                   &encode_filled<update_features_request>});
+       &round_trip<unregister_broker_response>, &encode_filled<unregister_broker_response>,
+       &decode_and_reencode<unregister_broker_response>});
+  cases.push_back(
+      {"update_features_request", "UpdateFeaturesRequest", update_features_request::lowest_version,
+       update_features_request::highest_version, &round_trip<update_features_request>,
+       &encode_filled<update_features_request>, &decode_and_reencode<update_features_request>});
   cases.push_back({"update_features_response", "UpdateFeaturesResponse",
                    update_features_response::lowest_version,
                    update_features_response::highest_version, &round_trip<update_features_response>,
-                   &encode_filled<update_features_response>});
-  cases.push_back({"update_metadata_request", "UpdateMetadataRequest",
-                   update_metadata_request::lowest_version,
-                   update_metadata_request::highest_version, &round_trip<update_metadata_request>,
-                   &encode_filled<update_metadata_request>});
+                   &encode_filled<update_features_response>,
+                   &decode_and_reencode<update_features_response>});
+  cases.push_back(
+      {"update_metadata_request", "UpdateMetadataRequest", update_metadata_request::lowest_version,
+       update_metadata_request::highest_version, &round_trip<update_metadata_request>,
+       &encode_filled<update_metadata_request>, &decode_and_reencode<update_metadata_request>});
   cases.push_back({"update_metadata_response", "UpdateMetadataResponse",
                    update_metadata_response::lowest_version,
                    update_metadata_response::highest_version, &round_trip<update_metadata_response>,
-                   &encode_filled<update_metadata_response>});
+                   &encode_filled<update_metadata_response>,
+                   &decode_and_reencode<update_metadata_response>});
   cases.push_back(
       {"update_raft_voter_request", "UpdateRaftVoterRequest",
        update_raft_voter_request::lowest_version, update_raft_voter_request::highest_version,
-       &round_trip<update_raft_voter_request>, &encode_filled<update_raft_voter_request>});
+       &round_trip<update_raft_voter_request>, &encode_filled<update_raft_voter_request>,
+       &decode_and_reencode<update_raft_voter_request>});
   cases.push_back(
       {"update_raft_voter_response", "UpdateRaftVoterResponse",
        update_raft_voter_response::lowest_version, update_raft_voter_response::highest_version,
-       &round_trip<update_raft_voter_response>, &encode_filled<update_raft_voter_response>});
+       &round_trip<update_raft_voter_response>, &encode_filled<update_raft_voter_response>,
+       &decode_and_reencode<update_raft_voter_response>});
   cases.push_back({"vote_request", "VoteRequest", vote_request::lowest_version,
                    vote_request::highest_version, &round_trip<vote_request>,
-                   &encode_filled<vote_request>});
+                   &encode_filled<vote_request>, &decode_and_reencode<vote_request>});
   cases.push_back({"vote_response", "VoteResponse", vote_response::lowest_version,
                    vote_response::highest_version, &round_trip<vote_response>,
-                   &encode_filled<vote_response>});
+                   &encode_filled<vote_response>, &decode_and_reencode<vote_response>});
   cases.push_back({"voters_record", "VotersRecord", voters_record::lowest_version,
                    voters_record::highest_version, &round_trip<voters_record>,
-                   &encode_filled<voters_record>});
+                   &encode_filled<voters_record>, &decode_and_reencode<voters_record>});
   cases.push_back({"write_share_group_state_request", "WriteShareGroupStateRequest",
                    write_share_group_state_request::lowest_version,
                    write_share_group_state_request::highest_version,
                    &round_trip<write_share_group_state_request>,
-                   &encode_filled<write_share_group_state_request>});
+                   &encode_filled<write_share_group_state_request>,
+                   &decode_and_reencode<write_share_group_state_request>});
   cases.push_back({"write_share_group_state_response", "WriteShareGroupStateResponse",
                    write_share_group_state_response::lowest_version,
                    write_share_group_state_response::highest_version,
                    &round_trip<write_share_group_state_response>,
-                   &encode_filled<write_share_group_state_response>});
+                   &encode_filled<write_share_group_state_response>,
+                   &decode_and_reencode<write_share_group_state_response>});
   cases.push_back(
       {"write_txn_markers_request", "WriteTxnMarkersRequest",
        write_txn_markers_request::lowest_version, write_txn_markers_request::highest_version,
-       &round_trip<write_txn_markers_request>, &encode_filled<write_txn_markers_request>});
+       &round_trip<write_txn_markers_request>, &encode_filled<write_txn_markers_request>,
+       &decode_and_reencode<write_txn_markers_request>});
   cases.push_back(
       {"write_txn_markers_response", "WriteTxnMarkersResponse",
        write_txn_markers_response::lowest_version, write_txn_markers_response::highest_version,
-       &round_trip<write_txn_markers_response>, &encode_filled<write_txn_markers_response>});
+       &round_trip<write_txn_markers_response>, &encode_filled<write_txn_markers_response>,
+       &decode_and_reencode<write_txn_markers_response>});
 }
 
 }  // namespace wharf::kafka::protocol

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Embedded broker vs Apache Kafka, measured in one run with the same client tools.
+
+For 100 B and 1 KB records, acks=1 and acks=all, Kafka's own producer-perf-test
+(Java kafka-clients) produces to each broker and reports throughput and latency
+percentiles; kcat (librdkafka) then reads the records back to measure consume
+throughput. Also measured: time from exec to a served ApiVersions request, and idle RSS.
+
+    .cache/venv/bin/python bench/broker_bench.py [--records 200000] [--quick]
+
+Apache Kafka runs with the JVM flags of kafka-server-start.sh (1 GiB G1 heap). Both
+brokers get a fresh data dir and the same topic settings (1 partition). Numbers depend
+on this machine; the ratios are the point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "peers"))
+from kafka_cluster import KafkaCluster, kafka_home  # noqa: E402
+
+KAFKA_CLI = REPO / "tests" / "peers" / "kafka_cli.sh"
+WHARF = Path(os.environ.get("WHARF_BIN", REPO / "build" / "release" / "wharf"))
+
+
+class TunedKafka(KafkaCluster):
+    """Apache Kafka started the way kafka-server-start.sh starts it."""
+
+    def _java(self, heap: str, fast_start: bool) -> list[str]:
+        home = kafka_home()
+        return ["java", "-Xmx1G", "-Xms1G", "-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+                "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}",
+                "-Dwharf.log.level=WARN", "-cp", str(home / "libs" / "*")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api_versions_ok(port: int) -> bool:
+    """Sends ApiVersions v0 and waits for the answer."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            body = struct.pack(">hhih", 18, 0, 1, 5) + b"bench"
+            s.sendall(struct.pack(">i", len(body)) + body)
+            header = s.recv(4)
+            return len(header) == 4
+    except OSError:
+        return False
+
+
+class Wharf:
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="wharf-bench-"))
+        self.port = free_port()
+        self.admin = free_port()
+        self.proc = None
+        self.ready_ms = None
+
+    def start(self):
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [str(WHARF), "serve", "--set", f"broker.port={self.port}", "--set",
+             f"admin.port={self.admin}", "--set", f"broker.data_dir={self.dir / 'data'}",
+             "--set", "log.level=warn", "--set", "schema_registry.enabled=false", "--set",
+             "rest_proxy.enabled=false", "--set", "connect.enabled=false"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while not api_versions_ok(self.port):
+            if self.proc.poll() is not None:
+                raise RuntimeError("wharf exited")
+            time.sleep(0.001)
+        self.ready_ms = (time.perf_counter() - started) * 1000
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(30)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_cli(*args: str, timeout: float = 600) -> str:
+    out = subprocess.run([str(KAFKA_CLI), *args], capture_output=True, text=True, timeout=timeout,
+                         stdin=subprocess.DEVNULL)
+    if out.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed: {out.stderr[-2000:]}")
+    return out.stdout
+
+
+PERF_RE = re.compile(
+    r"(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), ([\d.]+) ms avg latency, "
+    r"([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th")
+
+
+def produce(bootstrap: str, topic: str, records: int, size: int, acks: str) -> dict:
+    run_cli("topics", "--bootstrap-server", bootstrap, "--create", "--topic", topic,
+            "--partitions", "1", "--replication-factor", "1")
+    out = run_cli("producer-perf-test", "--topic", topic, "--num-records", str(records),
+                  "--record-size", str(size), "--throughput", "-1", "--producer-props",
+                  f"bootstrap.servers={bootstrap}", f"acks={acks}", "linger.ms=5",
+                  "batch.size=65536")
+    final = PERF_RE.findall(out)[-1]
+    return {"records_per_s": float(final[1]), "mb_per_s": float(final[2]),
+            "p50_ms": float(final[5]), "p99_ms": float(final[7]), "avg_ms": float(final[3])}
+
+
+def consume(bootstrap: str, topic: str, records: int, size: int) -> dict:
+    started = time.perf_counter()
+    out = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", topic, "-p", "0", "-o", "beginning",
+                          "-e", "-q", "-f", "x", "-X", "fetch.max.bytes=52428800",
+                          "-X", "queued.max.messages.kbytes=262144"],
+                         capture_output=True, timeout=600, stdin=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - started
+    got = len(out.stdout)
+    if got != records:
+        raise RuntimeError(f"consumed {got} of {records} records from {bootstrap}")
+    return {"records_per_s": records / elapsed, "mb_per_s": records * size / elapsed / 1e6}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=300000)
+    parser.add_argument("--quick", action="store_true", help="fewer records, for a smoke run")
+    args = parser.parse_args()
+    n_small = 30000 if args.quick else args.records
+    n_large = n_small // 3
+
+    wharf = Wharf()
+    wharf.start()
+    time.sleep(1)
+    idle_rss = wharf.rss_mb()
+    kafka = TunedKafka(nodes=1)
+    kafka.start()
+    brokers = {"wharf": wharf.bootstrap, "kafka": kafka.bootstrap_servers}
+    rows = []
+    try:
+        for size, count in ((100, n_small), (1000, n_large)):
+            for acks in ("1", "all"):
+                result = {}
+                for name, bootstrap in brokers.items():
+                    topic = f"bench-{size}-{acks}"
+                    p = produce(bootstrap, topic, count, size, acks)
+                    c = consume(bootstrap, topic, count, size)
+                    result[name] = (p, c)
+                rows.append((size, acks, count, result))
+    finally:
+        kafka.stop()
+        wharf.stop()
+
+    print(f"\nwharf ready (exec to first ApiVersions answer): {wharf.ready_ms:.1f} ms; "
+          f"idle RSS {idle_rss:.1f} MB\n")
+    header = (f"{'record':>6} {'acks':>4} {'records':>8} | {'metric':<18} | {'wharf':>10} | "
+              f"{'kafka':>10} | {'wharf/kafka':>11}")
+    print(header)
+    print("-" * len(header))
+    for size, acks, count, result in rows:
+        (wp, wc), (kp, kc) = result["wharf"], result["kafka"]
+        metrics = [
+            ("produce MB/s", wp["mb_per_s"], kp["mb_per_s"]),
+            ("produce rec/s", wp["records_per_s"], kp["records_per_s"]),
+            ("produce p50 ms", wp["p50_ms"], kp["p50_ms"]),
+            ("produce p99 ms", wp["p99_ms"], kp["p99_ms"]),
+            ("consume MB/s", wc["mb_per_s"], kc["mb_per_s"]),
+            ("consume rec/s", wc["records_per_s"], kc["records_per_s"]),
+        ]
+        for label, w, k in metrics:
+            ratio = w / k if k else float("inf")
+            print(f"{size:>5}B {acks:>4} {count:>8} | {label:<18} | {w:>10.1f} | {k:>10.1f} | "
+                  f"{ratio:>10.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
