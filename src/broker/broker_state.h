@@ -6,6 +6,7 @@
 
 #include "broker/append_notifier.h"
 #include "broker/broker.h"
+#include "broker/fetch_sessions.h"
 #include "broker/producer_ids.h"
 #include "broker/topic_manager.h"
 #include "metrics/registry.h"
@@ -26,6 +27,7 @@ struct broker_state {
   std::unique_ptr<topic_manager> topics;
   std::unique_ptr<producer_id_allocator> producer_ids;
   append_notifier appends;
+  std::unique_ptr<fetch_session_cache> fetch_sessions = std::make_unique<fetch_session_cache>();
 
   // MSK's names (the JMX exporter's rendering of kafka.server:type=BrokerTopicMetrics).
   metrics::family<metrics::counter>* topic_counters = nullptr;     // {name, topic}

@@ -361,13 +361,11 @@ result<compaction_result> run_compaction(const cleaner_input& in, const swap_cle
   stats.segments_after = segs.size();
   if (segs.size() < 2) return stats;
 
-  WHARF_ASSIGN_OR_RETURN(producer_scan producers, scan_producers(in));
-
-  // The cleanable range: whole segments before the end.
+  // The cleanable range: whole segments before `end`. Decided twice: first without the
+  // log's own open transactions, so that a log that is not dirty enough costs no reading;
+  // then with them, once the producer scan has found them.
   std::int64_t end = segs.back()->base_offset();
-  std::optional<std::int64_t> stable = in.options.last_stable_offset;
-  if (!stable) stable = producers.first_unstable_offset;
-  if (stable) end = std::min(end, *stable);
+  if (in.options.last_stable_offset) end = std::min(end, *in.options.last_stable_offset);
   if (in.config.min_compaction_lag_ms > 0) {
     for (std::size_t i = 0; i + 1 < segs.size(); ++i) {
       if (segs[i]->largest_timestamp() > in.now_ms - in.config.min_compaction_lag_ms) {
@@ -376,29 +374,39 @@ result<compaction_result> run_compaction(const cleaner_input& in, const swap_cle
       }
     }
   }
-  std::size_t count = 0;
-  while (count + 1 < segs.size() && segs[count + 1]->base_offset() <= end) ++count;
-  if (count == 0) return stats;
-  std::int64_t clean_end = segs[count]->base_offset();
   std::int64_t first_dirty =
       std::max({in.first_dirty_offset, in.log_start_offset, segs.front()->base_offset()});
   stats.first_dirty_offset = first_dirty;
   stats.cleaned_up_to = first_dirty;
+  std::size_t count = 0;
+  std::int64_t clean_end = 0;
+  // Sets count and clean_end for `end`; false when there is nothing worth cleaning.
+  auto plan = [&]() {
+    count = 0;
+    while (count + 1 < segs.size() && segs[count + 1]->base_offset() <= end) ++count;
+    if (count == 0) return false;
+    clean_end = segs[count]->base_offset();
+    std::uint64_t total = 0;
+    std::uint64_t dirty = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::uint64_t size = segs[i]->state().size;
+      total += size;
+      if (segs[i + 1]->base_offset() > first_dirty) dirty += size;
+    }
+    if (total == 0) return false;
+    if (first_dirty >= clean_end) dirty = 0;
+    stats.dirty_ratio = static_cast<double>(dirty) / static_cast<double>(total);
+    // A forced run over a clean log still drops tombstones and markers whose horizon passed.
+    return in.options.ignore_dirty_ratio ||
+           (dirty > 0 && stats.dirty_ratio >= in.config.min_cleanable_dirty_ratio);
+  };
+  if (!plan()) return stats;
 
-  std::uint64_t total = 0;
-  std::uint64_t dirty = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    std::uint64_t size = segs[i]->state().size;
-    total += size;
-    if (segs[i + 1]->base_offset() > first_dirty) dirty += size;
-  }
-  if (total == 0) return stats;
-  if (first_dirty >= clean_end) dirty = 0;
-  stats.dirty_ratio = static_cast<double>(dirty) / static_cast<double>(total);
-  // A forced run over a clean log still drops tombstones and markers whose horizon passed.
-  if ((dirty == 0 || stats.dirty_ratio < in.config.min_cleanable_dirty_ratio) &&
-      !in.options.ignore_dirty_ratio) {
-    return stats;
+  WHARF_ASSIGN_OR_RETURN(producer_scan producers, scan_producers(in));
+  if (!in.options.last_stable_offset && producers.first_unstable_offset &&
+      *producers.first_unstable_offset < end) {
+    end = *producers.first_unstable_offset;
+    if (!plan()) return stats;
   }
 
   // The latest offset of every key in the dirty range.

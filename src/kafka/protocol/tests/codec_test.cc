@@ -57,42 +57,52 @@ TEST(Codec, StringsClassicAndCompact) {
 
 TEST(Codec, NullWhereNotNullableFails) {
   std::string s;
-  byte_reader classic(bytes({0xff, 0xff}));
+  const auto classic_input = bytes({0xff, 0xff});
+  byte_reader classic(classic_input);
   codec::read_string(classic, false, s);
   EXPECT_FALSE(classic.ok());
-  byte_reader compact(bytes({0}));
+  const auto compact_input = bytes({0});
+  byte_reader compact(compact_input);
   codec::read_string(compact, true, s);
   EXPECT_FALSE(compact.ok());
 }
 
 TEST(Codec, NegativeLengthsOtherThanNullFail) {
   std::optional<std::string> s;
-  byte_reader string_reader(bytes({0xff, 0xfe, 'a'}));
+  const auto string_reader_input = bytes({0xff, 0xfe, 'a'});
+  byte_reader string_reader(string_reader_input);
   codec::read_string(string_reader, false, true, s);
   EXPECT_FALSE(string_reader.ok());
 
-  byte_reader bytes_reader(bytes({0xff, 0xff, 0xff, 0xfe}));
+  const auto bytes_reader_input = bytes({0xff, 0xff, 0xff, 0xfe});
+
+  byte_reader bytes_reader(bytes_reader_input);
   codec::read_bytes(bytes_reader, false, true, s);
   EXPECT_FALSE(bytes_reader.ok());
 
   std::optional<std::vector<std::int32_t>> array;
-  byte_reader array_reader(bytes({0x80, 0, 0, 0}));
+  const auto array_reader_input = bytes({0x80, 0, 0, 0});
+  byte_reader array_reader(array_reader_input);
   codec::read_array(array_reader, false, true, 4, 0, array);
   EXPECT_FALSE(array_reader.ok());
 }
 
 TEST(Codec, LengthsBeyondTheInputFail) {
   std::string s;
-  byte_reader string_reader(bytes({0, 5, 'a', 'b'}));
+  const auto string_reader_input = bytes({0, 5, 'a', 'b'});
+  byte_reader string_reader(string_reader_input);
   codec::read_string(string_reader, false, s);
   EXPECT_FALSE(string_reader.ok());
 
-  byte_reader compact_reader(bytes({0x7f, 'a'}));
+  const auto compact_reader_input = bytes({0x7f, 'a'});
+
+  byte_reader compact_reader(compact_reader_input);
   codec::read_bytes(compact_reader, true, s);
   EXPECT_FALSE(compact_reader.ok());
 
   std::optional<std::string_view> records;
-  byte_reader records_reader(bytes({0x7f, 0xff, 0xff, 0xff, 1, 2, 3}));
+  const auto records_reader_input = bytes({0x7f, 0xff, 0xff, 0xff, 1, 2, 3});
+  byte_reader records_reader(records_reader_input);
   codec::read_records(records_reader, false, true, records);
   EXPECT_FALSE(records_reader.ok());
 }
@@ -123,24 +133,28 @@ TEST(Codec, OverlongStringsAreCutWhenWritten) {
 TEST(Codec, ArrayCountsThatCannotFitFailBeforeAllocating) {
   // 2^31-1 structs claimed, three bytes of input: must fail without reserving anything.
   std::vector<metadata_request::metadata_request_topic> topics;
-  byte_reader classic(bytes({0x7f, 0xff, 0xff, 0xff, 0, 1, 'a'}));
+  const auto classic_input = bytes({0x7f, 0xff, 0xff, 0xff, 0, 1, 'a'});
+  byte_reader classic(classic_input);
   codec::read_array(classic, false, 2, 0, topics);
   EXPECT_FALSE(classic.ok());
   EXPECT_TRUE(topics.empty());
   EXPECT_EQ(topics.capacity(), 0u);
 
   std::vector<std::int64_t> offsets;
-  byte_reader compact(bytes({0x05, 0, 0, 0, 0, 0, 0, 0, 1}));  // 4 int64s claimed, 9 bytes
+  const auto compact_input = bytes({0x05, 0, 0, 0, 0, 0, 0, 0, 1});
+  byte_reader compact(compact_input);  // 4 int64s claimed, 9 bytes
   codec::read_array(compact, true, 8, 0, offsets);
   EXPECT_FALSE(compact.ok());
 }
 
 TEST(Codec, BadVarintsFail) {
   std::string s;
-  byte_reader too_long(bytes({0x80, 0x80, 0x80, 0x80, 0x80, 0x01}));
+  const auto too_long_input = bytes({0x80, 0x80, 0x80, 0x80, 0x80, 0x01});
+  byte_reader too_long(too_long_input);
   codec::read_string(too_long, true, s);
   EXPECT_FALSE(too_long.ok());
-  byte_reader truncated(bytes({0x80}));
+  const auto truncated_input = bytes({0x80});
+  byte_reader truncated(truncated_input);
   codec::read_string(truncated, true, s);
   EXPECT_FALSE(truncated.ok());
 }

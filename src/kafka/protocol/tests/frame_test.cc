@@ -81,10 +81,10 @@ TEST(RequestFrame, ControlledShutdownV0HasNoClientId) {
 }
 
 TEST(RequestFrame, UnknownApiKey) {
-  auto decoded = decode_request_frame(bytes({0x7f, 0x00, 0, 0, 0, 0, 0, 1, 0xff, 0xff}));
-  EXPECT_EQ(kind_of(decoded), frame_error::unknown_api_key);
-  decoded = decode_request_frame(bytes({0xff, 0xff, 0, 0, 0, 0, 0, 1, 0xff, 0xff}));
-  EXPECT_EQ(kind_of(decoded), frame_error::unknown_api_key);
+  EXPECT_EQ(kind_of(decode_request_frame(bytes({0x7f, 0x00, 0, 0, 0, 0, 0, 1, 0xff, 0xff}))),
+            frame_error::unknown_api_key);
+  EXPECT_EQ(kind_of(decode_request_frame(bytes({0xff, 0xff, 0, 0, 0, 0, 0, 1, 0xff, 0xff}))),
+            frame_error::unknown_api_key);
 }
 
 TEST(RequestFrame, UnsupportedVersionStillGivesTheCorrelationId) {
