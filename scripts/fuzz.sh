@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the Kafka request-frame fuzzer with clang (libFuzzer + ASan + UBSan) in
-# build/fuzz and runs it for a bounded time, seeded with the captured client frames.
-#   scripts/fuzz.sh [seconds=60] [extra libFuzzer flags...]
-# Exits non-zero when the fuzzer finds a crash (the reproducer is left in build/fuzz/).
+# Builds the fuzzers with clang (libFuzzer + ASan + UBSan) in build/fuzz and runs each
+# for a bounded time: the Kafka request-frame decoder, seeded with the captured client
+# frames, and the record-batch validator/decoder, seeded with real clients' batches.
+#   scripts/fuzz.sh [seconds per fuzzer=60] [extra libFuzzer flags...]
+# Exits non-zero when a fuzzer finds a crash (the reproducer is left in build/fuzz/).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-60}
@@ -17,7 +18,7 @@ if [[ ! -f $dir/build.ninja ]]; then
     "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unknown-warning-option" \
     >/dev/null
 fi
-ninja -C "$dir" -j2 kafka_request_frame_fuzzer
+ninja -C "$dir" -j2 kafka_request_frame_fuzzer kafka_records_batch_fuzzer
 
 # Seed corpus: every captured request frame, one file each.
 seeds="$dir/seeds"
@@ -37,6 +38,11 @@ print(f"fuzz: {count} seed frames from {src}")
 PY
 
 cd "$dir"
-# -max_len: large enough for the captured produce requests.
-exec ./src/kafka/protocol/kafka_request_frame_fuzzer "$corpus" "$seeds" \
+# -max_len: large enough for the captured produce requests. New inputs go to the build
+# dir's corpus; the committed seeds are only read.
+./src/kafka/protocol/kafka_request_frame_fuzzer "$corpus" "$seeds" \
   -max_total_time="$seconds" -max_len=8192 -rss_limit_mb=2048 -print_final_stats=1 "$@"
+records_corpus="$dir/records-corpus"
+mkdir -p "$records_corpus"
+./src/kafka/records/kafka_records_batch_fuzzer "$records_corpus" "$root/src/kafka/records/fuzz/corpus" \
+  -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 "$@"

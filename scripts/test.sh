@@ -43,6 +43,19 @@ if ((run_unit)); then
       failed_stages+=("build-$kind")
     fi
   done
+
+  # Bounded fuzzing of the parsers of untrusted input; a crash fails the run.
+  stage "fuzz (${FUZZ_SECONDS:-30}s per fuzzer)"
+  fuzz_log="$reports/fuzz.log"
+  if bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}" >"$fuzz_log" 2>&1; then
+    result='<testcase classname="fuzz" name="request_frame_and_record_batch"/>'
+  else
+    result='<testcase classname="fuzz" name="request_frame_and_record_batch"><failure message="fuzzer failed: see build/reports/fuzz.log"/></testcase>'
+    failed_stages+=(fuzz)
+    tail -40 "$fuzz_log"
+  fi
+  grep -E "^(Done|stat::number_of_executed_units|fuzz:)" "$fuzz_log" || true
+  printf '<testsuite name="fuzz">%s</testsuite>\n' "$result" >"$reports/fuzz.xml"
 fi
 
 if ((run_integration)); then
