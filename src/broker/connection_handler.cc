@@ -13,17 +13,17 @@ namespace kp = kafka::protocol;
 namespace {
 
 // KIP-511: a client that asks for an ApiVersions version we do not know gets a v0 body
-// with UNSUPPORTED_VERSION and our full table, so it can retry with one we do.
+// with UNSUPPORTED_VERSION and, as Kafka answers, the ApiVersions range alone, so it can
+// retry with a version we do know.
 std::string api_versions_fallback(std::int32_t correlation_id) {
   kp::api_versions_response response;
   response.error_code = kp::code(kp::error_code::unsupported_version);
-  for (const auto& h : api_handlers()) {
-    kp::api_versions_response::api_version v;
-    v.api_key = static_cast<std::int16_t>(h.key);
-    v.min_version = h.min_version;
-    v.max_version = h.max_version;
-    response.api_keys.push_back(v);
-  }
+  const auto* h = find_handler(kp::api_key::api_versions);
+  kp::api_versions_response::api_version v;
+  v.api_key = static_cast<std::int16_t>(h->key);
+  v.min_version = h->min_version;
+  v.max_version = h->max_version;
+  response.api_keys.push_back(v);
   std::string out;
   kp::encode_response_frame(out, correlation_id, 0, response);
   return out;

@@ -91,7 +91,13 @@ const std::map<std::string, std::string>& non_log_topic_config_defaults() {
       {"unclean.leader.election.enable", "false"},
       {"preallocate", "false"},
       {"message.timestamp.before.max.ms", "9223372036854775807"},
-      {"message.timestamp.after.max.ms", "9223372036854775807"},
+      {"message.timestamp.after.max.ms", "3600000"},
+      {"compression.gzip.level", "-1"},
+      {"compression.lz4.level", "9"},
+      {"compression.zstd.level", "3"},
+      {"remote.log.copy.disable", "false"},
+      {"remote.log.delete.on.disable", "false"},
+      {"segment.jitter.ms", "0"},
       {"follower.replication.throttled.replicas", ""},
       {"leader.replication.throttled.replicas", ""},
       {"remote.storage.enable", "false"},
@@ -138,6 +144,14 @@ api_result<topic> topic_manager::build_config(
         return make_api_error(error_code::invalid_config,
                               "Invalid value {} for configuration min.insync.replicas", value);
       }
+    } else if (key == "message.timestamp.before.max.ms" ||
+               key == "message.timestamp.after.max.ms") {
+      if (!parse_int32(value, 0, INT64_MAX, number)) {
+        return make_api_error(error_code::invalid_config, "Invalid value {} for configuration {}",
+                              value, key);
+      }
+      (key == "message.timestamp.before.max.ms" ? t.timestamp_before_max_ms
+                                                : t.timestamp_after_max_ms) = number;
     } else if (key == "compression.type") {
       static const std::set<std::string> codecs = {"producer", "uncompressed", "gzip",
                                                    "snappy",   "lz4",          "zstd"};
@@ -157,7 +171,9 @@ result<std::shared_ptr<partition>> topic_manager::open_partition(
     const std::string& topic, std::int32_t index, const storage::log_config& config) const {
   auto dir = data_dir_ / fmt::format("{}-{}", topic, index);
   WHARF_ASSIGN_OR_RETURN(auto log, storage::partition_log::open(dir, config));
-  return std::make_shared<partition>(topic, index, std::move(log));
+  auto part = std::make_shared<partition>(topic, index, std::move(log));
+  part->producers().rebuild(part->log());
+  return part;
 }
 
 result<std::unique_ptr<topic_manager>> topic_manager::open(fs::path data_dir,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "broker/api_error.h"
+#include "broker/producer_state.h"
 #include "kafka/protocol/codec.h"
 #include "storage/log_config.h"
 #include "storage/partition_log.h"
@@ -41,10 +42,16 @@ class partition {
   // The broker serves single-node: every acknowledged append is the high watermark.
   std::int64_t high_watermark() const { return log_->log_end_offset(); }
 
+  // Held while a produce checks producer state and appends, so both happen as one step.
+  std::mutex& produce_mutex() { return produce_mutex_; }
+  producer_state& producers() { return producers_; }
+
  private:
   std::string topic_;
   std::int32_t index_;
   std::unique_ptr<storage::partition_log> log_;
+  std::mutex produce_mutex_;
+  producer_state producers_;
 };
 
 struct topic {
@@ -55,6 +62,8 @@ struct topic {
   std::map<std::string, std::string> overrides;
   storage::log_config log;
   std::int32_t max_message_bytes = 1048588;
+  std::int64_t timestamp_before_max_ms = INT64_MAX;
+  std::int64_t timestamp_after_max_ms = 3600000;
   bool internal = false;
 };
 

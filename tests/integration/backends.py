@@ -9,6 +9,7 @@ data dir). `KafkaBackend` is what the `kafka_backend` fixture yields.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -70,7 +71,6 @@ def launch_wharf(workdir: Path, config: dict | None = None, data_dir: Path | Non
 
 
 def _port_open(port: int) -> bool:
-    import socket
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
@@ -86,6 +86,7 @@ class KafkaBackend:
     name: str
     bootstrap: str
     wharf: WharfProcess | None = None
+    workdir: Path | None = None  # the embedded broker's config, logs and data dir
 
     @property
     def host_port(self) -> tuple[str, int]:

@@ -30,12 +30,20 @@ enum config_type : std::int8_t {
   type_list = 7
 };
 
+struct config_synonym {
+  std::string name;
+  std::string value;
+  std::int8_t source = source_default;
+};
+
 struct config_entry {
   std::string name;
   std::string value;
   std::int8_t source = source_default;
   bool read_only = false;
   std::int8_t type = type_string;
+  // Kafka's synonyms, most specific first: the topic override, then the broker setting.
+  std::vector<config_synonym> synonyms;
 };
 
 std::vector<config_entry> topic_config_entries(const topic& t);

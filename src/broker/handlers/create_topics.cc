@@ -40,15 +40,30 @@ void create_topics_handler::handle(request_context& ctx, net::frame_responder re
                             ? requested.num_partitions
                             : static_cast<std::int32_t>(requested.assignments.size());
       spec.replication_factor = requested.replication_factor;
+      std::optional<std::string> bad_assignment;
       for (const auto& a : requested.assignments) {
-        if (a.broker_ids.size() > 1)
-          spec.replication_factor = static_cast<std::int16_t>(a.broker_ids.size());
+        std::set<std::int32_t> seen;
+        for (auto id : a.broker_ids) {
+          if (id != ctx.broker.options.node_id) {
+            bad_assignment = "The manual partition assignment includes broker " +
+                             std::to_string(id) + ", but no such broker is registered.";
+          } else if (!seen.insert(id).second) {
+            bad_assignment = "The manual partition assignment includes the broker " +
+                             std::to_string(id) + " more than once.";
+          }
+        }
+        if (a.broker_ids.empty()) {
+          bad_assignment = "The manual partition assignment includes an empty replica list.";
+        }
       }
       for (const auto& c : requested.configs) {
         if (c.value) spec.configs[c.name] = *c.value;
       }
       spec.validate_only = request->validate_only;
-      auto created = ctx.broker.topics->create(spec);
+      auto created = bad_assignment
+                         ? api_result<std::shared_ptr<const topic>>(api_error{
+                               kp::error_code::invalid_replica_assignment, *bad_assignment})
+                         : ctx.broker.topics->create(spec);
       if (!created) {
         fail(created.err().code, created.err().message);
       } else {

@@ -23,6 +23,9 @@ void delete_records_handler::handle(request_context& ctx, net::frame_responder r
       if (!t || p.partition_index < 0 ||
           static_cast<std::size_t>(p.partition_index) >= t->partitions.size()) {
         out.error_code = kp::code(kp::error_code::unknown_topic_or_partition);
+      } else if (!t->log.cleanup_delete) {
+        // Kafka refuses to move the start of a log that only compaction may clean.
+        out.error_code = kp::code(kp::error_code::policy_violation);
       } else {
         auto& part = *t->partitions[static_cast<std::size_t>(p.partition_index)];
         auto target = p.offset == -1 ? part.high_watermark() : p.offset;

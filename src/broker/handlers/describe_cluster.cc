@@ -18,10 +18,10 @@ void describe_cluster_handler::handle(request_context& ctx, net::frame_responder
   self.host = ctx.broker.advertised_host;
   self.port = ctx.broker.advertised_port;
   response.brokers.push_back(self);
-  // Authorization is not enforced yet: report "not requested" (INT32_MIN) as Kafka does
-  // when the client did not ask, and every operation otherwise.
-  response.cluster_authorized_operations =
-      request->include_cluster_authorized_operations ? 0x0ffe : -2147483647 - 1;
+  // No authorizer: every cluster operation, when the client asks.
+  response.cluster_authorized_operations = request->include_cluster_authorized_operations
+                                               ? all_cluster_operations
+                                               : operations_not_requested;
   respond(ctx, responder, response);
 }
 

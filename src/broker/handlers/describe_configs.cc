@@ -60,11 +60,13 @@ void describe_configs_handler::handle(request_context& ctx, net::frame_responder
       r.config_type = e.type;
       r.documentation = std::nullopt;
       if (request->include_synonyms) {
-        kp::describe_configs_response::describe_configs_synonym syn;
-        syn.name = e.name;
-        syn.value = e.value;
-        syn.source = e.source;
-        r.synonyms.push_back(syn);
+        for (const auto& s : e.synonyms) {
+          kp::describe_configs_response::describe_configs_synonym syn;
+          syn.name = s.name;
+          syn.value = s.value;
+          syn.source = s.source;
+          r.synonyms.push_back(syn);
+        }
       }
       result.configs.push_back(std::move(r));
     }

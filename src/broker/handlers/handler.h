@@ -22,6 +22,14 @@ struct request_context {
   std::int16_t version() const { return frame.version; }
 };
 
+// Authorized-operation bit sets (AclOperation codes) for a broker without an authorizer,
+// as Kafka reports them when a client asks.
+inline constexpr std::int32_t all_cluster_operations =
+    (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
+inline constexpr std::int32_t all_topic_operations =
+    (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+inline constexpr std::int32_t operations_not_requested = -2147483647 - 1;
+
 // Logs a request that could not be decoded (once per connection at warn level).
 void report_malformed_request(const request_context& ctx, const std::string& why);
 

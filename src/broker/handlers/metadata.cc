@@ -11,8 +11,11 @@ namespace kp = kafka::protocol;
 
 namespace {
 
-kp::metadata_response::metadata_response_topic describe(const topic& t, std::int32_t node_id) {
+kp::metadata_response::metadata_response_topic describe(const topic& t, std::int32_t node_id,
+                                                        bool with_operations) {
   kp::metadata_response::metadata_response_topic out;
+  out.topic_authorized_operations =
+      with_operations ? all_topic_operations : operations_not_requested;
   out.name = t.name;
   out.topic_id = t.id;
   out.is_internal = t.internal;
@@ -43,12 +46,16 @@ void metadata_handler::handle(request_context& ctx, net::frame_responder respond
   response.brokers.push_back(self);
   response.cluster_id = ctx.broker.cluster_id;
   response.controller_id = node_id;
+  response.cluster_authorized_operations = request->include_cluster_authorized_operations
+                                               ? all_cluster_operations
+                                               : operations_not_requested;
 
   // v0 asks for every topic with an empty list; v1+ with a null one.
   bool all_topics = !request->topics || (ctx.version() == 0 && request->topics->empty());
   if (all_topics) {
     for (const auto& t : ctx.broker.topics->list())
-      response.topics.push_back(describe(*t, node_id));
+      response.topics.push_back(
+          describe(*t, node_id, request->include_topic_authorized_operations));
     respond(ctx, responder, response);
     return;
   }
@@ -95,7 +102,7 @@ void metadata_handler::handle(request_context& ctx, net::frame_responder respond
       response.topics.push_back(std::move(out));
       continue;
     }
-    response.topics.push_back(describe(*t, node_id));
+    response.topics.push_back(describe(*t, node_id, request->include_topic_authorized_operations));
   }
   respond(ctx, responder, response);
 }

@@ -23,8 +23,8 @@ void offset_for_leader_epoch_handler::handle(request_context& ctx, net::frame_re
         out.error_code = kp::code(kp::error_code::unknown_topic_or_partition);
       } else if (p.current_leader_epoch > 0) {
         out.error_code = kp::code(kp::error_code::unknown_leader_epoch);
-      } else if (p.leader_epoch > 0) {
-        // A later epoch than any we had: Kafka answers UNDEFINED (-1, -1).
+      } else if (p.leader_epoch != 0) {
+        // An epoch this log never had (later, or -1): Kafka answers UNDEFINED (-1, -1).
       } else {
         out.leader_epoch = 0;
         out.end_offset = t->partitions[static_cast<std::size_t>(p.partition)]->high_watermark();

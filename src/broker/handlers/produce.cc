@@ -36,10 +36,6 @@ kp::produce_response::partition_produce_response append_partition(
     return fail(kp::error_code::unknown_topic_or_partition,
                 "This server does not host this topic-partition.");
   }
-  if (ctx.version() < 3) {
-    return fail(kp::error_code::unsupported_version,
-                "Produce v0-2 (message formats 0 and 1) are not supported");
-  }
   if (request.acks != -1 && request.acks != 0 && request.acks != 1) {
     return fail(kp::error_code::invalid_required_acks, "acks must be -1, 0 or 1");
   }
@@ -52,6 +48,10 @@ kp::produce_response::partition_produce_response append_partition(
   options.max_batch_bytes = static_cast<std::size_t>(t->max_message_bytes);
   options.allow_zstd = ctx.version() >= 7;
   options.require_keys = t->log.cleanup_compact && !t->log.cleanup_delete;
+  if (t->log.message_timestamp_type == storage::timestamp_type_config::create_time) {
+    options.timestamps =
+        kr::timestamp_limits{now_ms(), t->timestamp_before_max_ms, t->timestamp_after_max_ms};
+  }
   auto summary = kr::validate_produce_records(*data.records, options);
   if (!summary) {
     logging::get("kafka")->debug("rejected a batch for {}-{} from {}: {}", t->name, data.index,
@@ -59,15 +59,31 @@ kp::produce_response::partition_produce_response append_partition(
     return fail(static_cast<kp::error_code>(summary.err().kafka_code()), summary.err().message());
   }
 
+  const auto& header = summary->header;
   storage::append_options append;
   append.now_ms = now_ms();
   append.partition_leader_epoch = 0;
+  std::unique_lock produce_lock(part.produce_mutex());
+  auto verdict = part.producers().check(header.producer_id, header.producer_epoch,
+                                        header.base_sequence, header.record_count);
+  if (verdict.what == producer_state::verdict::kind::reject) {
+    return fail(verdict.code, verdict.message);
+  }
+  if (verdict.what == producer_state::verdict::kind::duplicate) {
+    // A retry of a batch already in the log: its original offset, nothing written.
+    out.base_offset = verdict.duplicate_base_offset;
+    out.log_start_offset = part.log().log_start_offset();
+    return out;
+  }
   auto appended = part.log().append(*data.records, append);
   if (!appended) {
     logging::get("kafka")->error("append to {}-{} failed: {}", t->name, data.index,
                                  appended.err().message());
     return fail(kp::error_code::kafka_storage_error, appended.err().message());
   }
+  part.producers().record(header.producer_id, header.producer_epoch, header.base_sequence,
+                          header.record_count, appended->base_offset);
+  produce_lock.unlock();
   out.base_offset = appended->base_offset;
   out.log_append_time_ms = appended->log_append_time_ms;
   out.log_start_offset = part.log().log_start_offset();
@@ -84,6 +100,15 @@ kp::produce_response::partition_produce_response append_partition(
 }  // namespace
 
 void produce_handler::handle(request_context& ctx, net::frame_responder responder) {
+  // v0-2 are advertised for librdkafka's feature checks only; Kafka 4 closes the
+  // connection on them, and so do we.
+  if (ctx.version() < 3) {
+    logging::get("kafka")->warn(
+        "closing connection from {}: Produce v{} (message format 0/1) is not supported",
+        ctx.connection.remote_address, ctx.version());
+    responder(net::frame_reply::close_connection());
+    return;
+  }
   auto request = decode_or_close<kp::produce_request>(ctx, responder);
   if (!request) return;
 

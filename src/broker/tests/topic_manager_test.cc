@@ -6,6 +6,7 @@
 
 #include "broker/append_notifier.h"
 #include "broker/fetch_sessions.h"
+#include "broker/producer_state.h"
 #include "broker/topic_names.h"
 
 namespace wharf::broker {
@@ -150,6 +151,48 @@ TEST(AppendNotifier, CompletesOnceWhenEnoughBytesArrive) {
   notifier.notify(p, 500);
   EXPECT_EQ(completed, 1);
   EXPECT_FALSE(w->claim());
+}
+
+}  // namespace
+}  // namespace wharf::broker
+
+namespace wharf::broker {
+namespace {
+
+using verdict_kind = producer_state::verdict::kind;
+
+TEST(ProducerState, DuplicatesGapsAndFencedEpochs) {
+  producer_state state;
+  EXPECT_EQ(state.check(-1, -1, -1, 3).what, verdict_kind::append) << "not idempotent";
+  EXPECT_EQ(state.check(7, 0, 5, 1).code, kafka::protocol::error_code::out_of_order_sequence_number)
+      << "a new producer starts at 0";
+  ASSERT_EQ(state.check(7, 0, 0, 2).what, verdict_kind::append);
+  state.record(7, 0, 0, 2, 100);
+  ASSERT_EQ(state.check(7, 0, 2, 3).what, verdict_kind::append);
+  state.record(7, 0, 2, 3, 102);
+  auto retry = state.check(7, 0, 2, 3);
+  EXPECT_EQ(retry.what, verdict_kind::duplicate);
+  EXPECT_EQ(retry.duplicate_base_offset, 102);
+  EXPECT_EQ(state.check(7, 0, 9, 1).code,
+            kafka::protocol::error_code::out_of_order_sequence_number);
+  EXPECT_EQ(state.check(7, 1, 4, 1).code, kafka::protocol::error_code::out_of_order_sequence_number)
+      << "a new epoch starts at 0";
+  ASSERT_EQ(state.check(7, 1, 0, 1).what, verdict_kind::append);
+  state.record(7, 1, 0, 1, 105);
+  EXPECT_EQ(state.check(7, 0, 5, 1).code, kafka::protocol::error_code::invalid_producer_epoch);
+}
+
+TEST(ProducerState, KeepsTheLastFiveBatchesAndWrapsSequences) {
+  producer_state state;
+  std::int32_t seq = INT32_MAX - 3;
+  state.record(1, 0, seq, 2, 0);  // INT32_MAX-3, INT32_MAX-2
+  EXPECT_EQ(state.check(1, 0, INT32_MAX - 1, 3).what, verdict_kind::append);
+  state.record(1, 0, INT32_MAX - 1, 3, 2);  // INT32_MAX-1, INT32_MAX, 0
+  EXPECT_EQ(state.check(1, 0, 1, 1).what, verdict_kind::append) << "wrapped past INT32_MAX";
+  for (int i = 1; i <= 5; ++i) state.record(1, 0, i, 1, 4 + i);
+  EXPECT_EQ(state.check(1, 0, INT32_MAX - 1, 3).what, verdict_kind::reject)
+      << "only the last five batches are remembered";
+  EXPECT_EQ(state.check(1, 0, 5, 1).what, verdict_kind::duplicate);
 }
 
 }  // namespace

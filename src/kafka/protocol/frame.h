@@ -8,7 +8,8 @@
 //   errc::unsupported       version outside the spec's range (ApiVersions answers v0 with
 //                           UNSUPPORTED_VERSION; peek_request_prefix gives the correlation id)
 //   errc::parse_error       malformed request header
-//   errc::invalid_argument  malformed body, or bytes left over after it
+//   errc::invalid_argument  malformed body (bytes left over after it are ignored, as Kafka
+//                           ignores them: librdkafka sends some)
 #pragma once
 
 #include <cstdint>
@@ -65,7 +66,7 @@ template <typename Request>
 result<Request> decode_request_body(const request_frame& frame) {
   Request request;
   byte_reader reader(frame.body);
-  if (!request.decode(reader, frame.version) || !reader.at_end()) {
+  if (!request.decode(reader, frame.version)) {
     return malformed_body_error(frame, reader);
   }
   return request;

@@ -177,6 +177,23 @@ records_result<batch_summary> validate_produce_records(std::string_view records,
   if (records.empty()) {
     return invalid("produce requests must carry exactly one record batch per partition, not 0");
   }
+  // Kafka's produce path (ProduceRequest.validateRecords) sees no batch at all in bytes
+  // too short for the one they announce, and refuses other magics, both as INVALID_RECORD
+  // before any CRC is looked at.
+  constexpr std::size_t magic_at = 16;
+  if (records.size() <= magic_at) {
+    return invalid("produce requests with version 3+ must have at least one record batch");
+  }
+  byte_reader length_reader(records.substr(8, 4));
+  auto announced = static_cast<std::int64_t>(length_reader.read_int32());
+  if (announced < 0 || 12 + announced > static_cast<std::int64_t>(records.size())) {
+    return invalid("produce requests with version 3+ must have at least one record batch");
+  }
+  if (records[magic_at] != 2) {
+    return invalid(
+        "produce requests with version 3+ are only allowed to contain record batches with magic "
+        "version 2");
+  }
   batch_reader reader(records);
   WHARF_ASSIGN_OR_RETURN(std::optional<batch_view> first, reader.next());
   if (!first) {

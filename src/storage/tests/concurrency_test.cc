@@ -161,7 +161,9 @@ TEST(Concurrency, ReadsDuringCompaction) {
   for (int t = 0; t < 2; ++t) {
     readers.emplace_back([&, t] {
       std::mt19937_64 rng(100 + t);
-      while (!done) {
+      // Keep reading until the writer is done and enough reads happened, however the
+      // scheduler shares the cores.
+      while (!done || reads < 20) {
         std::int64_t end = log->log_end_offset();
         std::int64_t offset = static_cast<std::int64_t>(rng() % (end + 1));
         auto r = log->read(offset, 1 + rng() % 4096);

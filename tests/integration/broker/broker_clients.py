@@ -43,7 +43,9 @@ def sort_records(records: list[dict]) -> list[dict]:
 
 def admin(bootstrap: str):
     from confluent_kafka.admin import AdminClient
-    return AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 15000})
+    return AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 15000,
+                        # librdkafka defaults this to true for admin (producer-type) clients
+                        "allow.auto.create.topics": False})
 
 
 def create_topic(bootstrap: str, topic: str, partitions: int = 1, config: dict | None = None,
@@ -138,7 +140,8 @@ def run(argv: list, input: str | None = None, timeout: float = 90, env: dict | N
                           env={**os.environ, **(env or {})})
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(map(str, argv))} exited with {proc.returncode}\n"
-                             f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}")
+                             f"--- stdout\n{proc.stdout[-4000:]}\n"
+                             f"--- stderr\n{proc.stderr[-4000:]}")
     return proc
 
 

@@ -193,8 +193,9 @@ class Reader:
 
     def skip_tags(self) -> None:
         for _ in range(self.uvarint()):
-            self.uvarint()
-            self.pos += self.uvarint()
+            self.uvarint()  # tag
+            size = self.uvarint()  # (not `pos += uvarint()`: that reads pos first)
+            self.pos += size
 
 
 def parse_api_versions_v0(body: bytes) -> tuple[int, dict[int, tuple[int, int]]]:
@@ -323,3 +324,95 @@ class Connection:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def parse_metadata_v4(body: bytes) -> dict:
+    """{"brokers": [(id, host, port)], "cluster_id", "controller_id",
+    "topics": {name: (error_code, [(partition, error_code, leader)])}} of a Metadata v4
+    response body."""
+    r = Reader(body)
+    r.take("i")  # throttle_time_ms
+    brokers = []
+    for _ in range(r.take("i")):
+        node, host, port = r.take("i"), r.string(), r.take("i")
+        r.string()  # rack
+        brokers.append((node, host, port))
+    cluster_id, controller = r.string(), r.take("i")
+    topics = {}
+    for _ in range(r.take("i")):
+        err, name = r.take("h"), r.string()
+        r.take("b")  # is_internal
+        parts = []
+        for _ in range(r.take("i")):
+            perr, index, leader = r.take("hii")
+            for _ in range(2):  # replicas, isr
+                n = r.take("i")
+                r.pos += 4 * n
+            parts.append((index, perr, leader))
+        topics[name] = (err, parts)
+    return {"brokers": brokers, "cluster_id": cluster_id, "controller_id": controller,
+            "topics": topics}
+
+
+def fetch_v5_request(topic: str, partitions: list[tuple[int, int, int]], correlation_id: int,
+                     max_wait_ms: int = 500, min_bytes: int = 1, max_bytes: int = 50 << 20,
+                     isolation_level: int = 0) -> bytes:
+    """Fetch v5 (sessionless) of (partition, fetch_offset, partition_max_bytes)."""
+    body = struct.pack(">iiiib", -1, max_wait_ms, min_bytes, max_bytes, isolation_level)
+    body += struct.pack(">i", 1) + string(topic) + struct.pack(">i", len(partitions))
+    for p, offset, pmax in partitions:
+        body += struct.pack(">iqqi", p, offset, -1, pmax)
+    return frame(request_header(1, 5, correlation_id) + body)
+
+
+def parse_fetch_v5(body: bytes) -> dict[int, dict]:
+    """{partition: {error_code, high_watermark, last_stable_offset, log_start_offset,
+    records (bytes)}} of a one-topic Fetch v5 response body."""
+    r = Reader(body)
+    r.take("i")  # throttle_time_ms
+    out = {}
+    for _ in range(r.take("i")):
+        r.string()
+        for _ in range(r.take("i")):
+            p, err, hw, lso, log_start = r.take("ihqqq")
+            n = r.take("i")
+            r.pos += 12 * max(n, 0)  # aborted transactions
+            size = r.take("i")
+            records = b"" if size < 0 else r.data[r.pos:r.pos + size]
+            r.pos += max(size, 0)
+            out[p] = {"error_code": err, "high_watermark": hw, "last_stable_offset": lso,
+                      "log_start_offset": log_start, "records": records}
+    return out
+
+
+def batches(records: bytes) -> list[dict]:
+    """The RecordBatch headers in a records blob: base_offset, last_offset_delta, count,
+    crc_ok, producer_id, base_sequence (a trailing partial batch is skipped, as clients
+    do)."""
+    out = []
+    pos = 0
+    while pos + 12 <= len(records):
+        base, length = struct.unpack_from(">qi", records, pos)
+        if pos + 12 + length > len(records):
+            break
+        b = records[pos:pos + 12 + length]
+        crc, = struct.unpack_from(">I", b, 17)
+        last_delta, = struct.unpack_from(">i", b, 23)
+        pid, epoch, seq, count = struct.unpack_from(">qhii", b, 43)
+        out.append({"base_offset": base, "last_offset_delta": last_delta, "count": count,
+                    "crc_ok": crc32c(b[21:]) == crc, "magic": b[16], "producer_id": pid,
+                    "base_sequence": seq})
+        pos += 12 + length
+    return out
+
+
+def init_producer_id_v1_request(correlation_id: int, transactional_id: str | None = None,
+                                timeout_ms: int = 60000) -> bytes:
+    return frame(request_header(22, 1, correlation_id) + string(transactional_id)
+                 + struct.pack(">i", timeout_ms))
+
+
+def parse_init_producer_id_v1(body: bytes) -> tuple[int, int, int]:
+    """(error_code, producer_id, producer_epoch)."""
+    _throttle, err, pid, epoch = struct.unpack_from(">ihqh", body, 0)
+    return err, pid, epoch

@@ -7,6 +7,7 @@ against Apache Kafka ("apache", the session's `kafka_single` peer).
 
 from __future__ import annotations
 
+import os
 import signal
 from typing import Iterator
 
@@ -17,16 +18,18 @@ from backends import KafkaBackend, launch_wharf, wharf_binary
 
 @pytest.fixture(scope="module")
 def wharf_broker(tmp_path_factory) -> Iterator[KafkaBackend]:
-    """Wharf's embedded broker for one test module (its own temp data dir)."""
-    import os
+    """Wharf's embedded broker for one test module (its own temp data dir); it must
+    exit cleanly on SIGTERM at the end."""
     if not os.access(wharf_binary(), os.X_OK):
-        pytest.fail(f"wharf binary not found at {wharf_binary()}: run `make build` or set WHARF_BIN")
+        pytest.fail(f"wharf binary not found at {wharf_binary()}: "
+                    "run `make build` or set WHARF_BIN")
     workdir = tmp_path_factory.mktemp("wharf-broker")
     w = launch_wharf(workdir)
-    backend = KafkaBackend("wharf", f"127.0.0.1:{w.ports['broker']}", w)
-    backend.workdir = workdir  # type: ignore[attr-defined]
+    backend = KafkaBackend("wharf", f"127.0.0.1:{w.ports['broker']}", w, workdir)
     yield backend
-    backend.wharf.stop(signal.SIGTERM)
+    code = backend.wharf.stop(signal.SIGTERM)
+    if code != 0:
+        pytest.fail(f"wharf exited with {code} on SIGTERM:\n{backend.wharf.log_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module", params=["wharf", "apache"])

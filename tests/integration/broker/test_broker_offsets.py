@@ -171,3 +171,30 @@ def test_log_append_time_topic(kafka_backend):
         assert tp.offset == 0  # the append time, not the client's old timestamp, counts
     finally:
         c.close()
+
+
+def test_timestamps_too_far_in_the_future_are_rejected(kafka_backend):
+    """Kafka 4's default message.timestamp.after.max.ms is one hour: a CreateTime two
+    hours ahead gets INVALID_TIMESTAMP, half an hour ahead is accepted; the topic
+    setting raises the limit."""
+    b = kafka_backend.bootstrap
+    topic = topic_name("offsets-future")
+    create_topic(b, topic, 1)
+    now = int(time.time() * 1000)
+
+    def produce(ts, t=topic):
+        from confluent_kafka import Producer
+        results = []
+        p = Producer({"bootstrap.servers": b, "acks": "all", "message.timeout.ms": 15000})
+        p.produce(t, value=b"v", partition=0, timestamp=ts,
+                  on_delivery=lambda err, msg: results.append(err))
+        assert p.flush(20) == 0
+        return results[0].code() if results[0] else None
+
+    from confluent_kafka import KafkaError
+    assert produce(now + 2 * 3_600_000) == KafkaError.INVALID_TIMESTAMP
+    assert produce(now + 1_800_000) is None
+    assert produce(now - 30 * 86_400_000) is None  # before.max.ms: unlimited by default
+    lenient = topic_name("offsets-future-lenient")
+    create_topic(b, lenient, 1, {"message.timestamp.after.max.ms": str(3 * 3_600_000)})
+    assert produce(now + 2 * 3_600_000, lenient) is None

@@ -161,3 +161,50 @@ def test_round_trip_across_clients(kafka_backend, client, codec):
     got2 = _read(second, b, topic)
     check_read(sent, reports, got2, window, second)
     assert got2 == got, f"{second} and {first} read different records"
+
+
+def test_consumers_follow_records_produced_while_they_poll(kafka_backend):
+    """The Java consumer (fetch sessions) and kcat (librdkafka) start at the beginning of
+    an empty 3-partition topic, then records arrive in several batches over a couple of
+    seconds, some partitions idle in between: both get every record."""
+    import subprocess
+    import threading
+
+    b = kafka_backend.bootstrap
+    topic = topic_name("follow")
+    create_topic(b, topic, PARTITIONS)
+    total = 30
+    java = subprocess.Popen([str(PEERS / "java_client.sh"), "consume", "--bootstrap", b,
+                             "--topic", topic, "--count", str(total), "--timeout-ms", "60000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
+    kcat = subprocess.Popen(["kcat", "-b", b, "-C", "-t", topic, "-o", "beginning", "-J", "-q",
+                             "-c", str(total)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(3)  # both consumers are polling the empty partitions by now
+        sent = []
+        for n in range(6):  # 5 records per round, one partition at a time
+            recs = [{"key": f"key-{n}-{i}", "value": f"value-{n}-{i}", "partition": n % 3,
+                     "headers": [["round", str(n)]]} for i in range(5)]
+            confluent_produce(b, topic, recs)
+            sent += recs
+            threading.Event().wait(0.4)
+        java_out, java_err = java.communicate(timeout=90)
+        kcat_out, kcat_err = kcat.communicate(timeout=60)
+    finally:
+        for proc in (java, kcat):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert java.returncode == 0, java_err[-3000:]
+    assert kcat.returncode == 0, kcat_err[-3000:]
+    want = sorted((r["partition"], r["key"], r["value"]) for r in sent)
+    got_java = json_lines(java_out)
+    assert sorted((r["partition"], r["key"], r["value"]) for r in got_java) == want
+    got_kcat = json_lines(kcat_out)
+    assert sorted((r["partition"], r["key"], r["payload"]) for r in got_kcat) == want
+    for got in (got_java, got_kcat):
+        for p in range(PARTITIONS):
+            offs = [r["offset"] for r in got if r["partition"] == p]
+            assert sorted(offs) == list(range(10)), (p, offs)

@@ -114,7 +114,7 @@ TEST(RequestFrame, MalformedHeader) {
   EXPECT_FALSE(peek_request_prefix(bytes({0, 3, 0, 9})).has_value());
 }
 
-TEST(RequestFrame, MalformedOrOverlongBody) {
+TEST(RequestFrame, MalformedBodyFailsAndTrailingBytesAreIgnored) {
   metadata_request request;
   request.topics->emplace_back().name = "orders";
   auto frame = request_frame_bytes(12, request);
@@ -128,10 +128,10 @@ TEST(RequestFrame, MalformedOrOverlongBody) {
   auto overlong = frame + "x";
   auto decoded = decode_request_frame(overlong);
   ASSERT_TRUE(decoded.ok());
+  // Kafka reads the fields it knows and ignores the rest; librdkafka relies on it.
   auto extra = decode_request_body<metadata_request>(*decoded);
-  ASSERT_FALSE(extra.ok());
-  EXPECT_EQ(frame_error_of(extra.err()), frame_error::malformed_body);
-  EXPECT_NE(extra.err().message().find("left over"), std::string::npos);
+  ASSERT_TRUE(extra.ok());
+  EXPECT_EQ(*extra, request);
 }
 
 TEST(ResponseFrame, SizePrefixAndHeaderVersion) {

@@ -65,16 +65,18 @@ TEST(Validate, FramingErrors) {
   auto bytes = sample_batch(compression_type::none, 3);
   EXPECT_RECORDS_ERROR(validate_batch(bytes.substr(0, bytes.size() - 1)),
                        error_code::corrupt_message);
+  // The produce path answers as Kafka's ProduceRequest.validateRecords does: bytes that do
+  // not hold the announced batch, and old magics, are INVALID_RECORD.
   EXPECT_RECORDS_ERROR(validate_produce_records(bytes.substr(0, bytes.size() - 1)),
-                       error_code::corrupt_message);
+                       error_code::invalid_record);
   EXPECT_RECORDS_ERROR(validate_produce_records(bytes + "extra"), error_code::corrupt_message);
   EXPECT_RECORDS_ERROR(validate_produce_records(bytes + bytes), error_code::invalid_record);
   EXPECT_RECORDS_ERROR(validate_produce_records(""), error_code::invalid_record);
-  EXPECT_RECORDS_ERROR(validate_produce_records("tiny"), error_code::corrupt_message);
+  EXPECT_RECORDS_ERROR(validate_produce_records("tiny"), error_code::invalid_record);
   auto legacy = bytes;
   legacy[layout::magic] = 1;
-  EXPECT_RECORDS_ERROR(validate_produce_records(legacy),
-                       error_code::unsupported_for_message_format);
+  EXPECT_RECORDS_ERROR(validate_produce_records(legacy), error_code::invalid_record);
+  EXPECT_RECORDS_ERROR(validate_batch(legacy), error_code::unsupported_for_message_format);
   legacy[layout::magic] = 0;
   EXPECT_RECORDS_ERROR(validate_batch(legacy), error_code::unsupported_for_message_format);
 }
