@@ -56,6 +56,9 @@ void declare_options(config::schema& s, wharf_config& c) {
             "partitions of auto-created topics (num.partitions)");
   s.size("broker.max_request_size", c.broker.max_request_size,
          "largest request frame; larger ones close the connection (socket.request.max.bytes)");
+  s.size("broker.max_in_flight_request_bytes", c.broker.max_in_flight_request_bytes,
+         "request bytes held across all connections before reading waits "
+         "(queued.max.request.bytes)");
   s.duration("broker.connections_max_idle", c.broker.connections_max_idle,
              "close Kafka connections idle this long (connections.max.idle.ms)");
   s.duration("broker.retention_check_interval", c.broker.retention_check_interval,

@@ -54,6 +54,7 @@ struct wharf_config {
     bool auto_create_topics = true;
     int num_partitions = 1;
     std::uint64_t max_request_size = 100 * 1024 * 1024;
+    std::uint64_t max_in_flight_request_bytes = 256ull * 1024 * 1024;
     std::chrono::milliseconds connections_max_idle{600'000};
     std::chrono::milliseconds retention_check_interval{300'000};
   } broker;

@@ -64,6 +64,7 @@ int serve(const wharf_config& config) {
     opts.max_request_bytes = static_cast<std::uint32_t>(
         std::min<std::uint64_t>(config.broker.max_request_size, 0x7fffffff));
     opts.connections_max_idle = config.broker.connections_max_idle;
+    opts.max_in_flight_request_bytes = config.broker.max_in_flight_request_bytes;
     opts.retention_check_interval = config.broker.retention_check_interval;
     auto started_broker = broker::broker::start(runtime, opts, metrics);
     if (!started_broker) {

@@ -227,6 +227,7 @@ result<std::unique_ptr<broker>> broker::start(net::io_runtime& runtime, broker_o
   listener.port = opts.port;
   listener.max_frame_bytes = opts.max_request_bytes;
   listener.idle_timeout = opts.connections_max_idle;
+  listener.max_in_flight_bytes = opts.max_in_flight_request_bytes;
   auto handler = std::make_shared<connection_handler>(state);
   WHARF_ASSIGN_OR_RETURN(auto server,
                          net::frame_server::start(runtime, listener, handler, &metrics));

@@ -30,6 +30,8 @@ struct broker_options {
   bool auto_create_topics = true;
   int default_partitions = 1;
   std::uint32_t max_request_bytes = 100 * 1024 * 1024;
+  // Request bytes in flight across all connections before reads wait (back-pressure).
+  std::uint64_t max_in_flight_request_bytes = 256ull * 1024 * 1024;
   std::chrono::milliseconds connections_max_idle{600'000};
   // How often retention and compaction run (log.retention.check.interval.ms).
   std::chrono::milliseconds retention_check_interval{300'000};

@@ -34,12 +34,57 @@ using tls_stream = asio::ssl::stream<tcp::socket>;
 
 struct server_state;
 
+// The server-wide budget of request bytes in flight. Waiters are served in order.
+class byte_budget {
+ public:
+  explicit byte_budget(std::uint64_t limit) : limit_(limit) {}
+
+  // Takes n now and returns true, or queues `granted` to run once n is available.
+  bool acquire_or_wait(std::uint64_t n, std::function<void()> granted) {
+    std::lock_guard lock(mutex_);
+    if (waiters_.empty() && fits(n)) {
+      used_ += n;
+      return true;
+    }
+    waiters_.push_back({n, std::move(granted)});
+    return false;
+  }
+
+  void release(std::uint64_t n) {
+    std::vector<std::function<void()>> wake;
+    {
+      std::lock_guard lock(mutex_);
+      used_ -= std::min(used_, n);
+      while (!waiters_.empty() && fits(waiters_.front().first)) {
+        used_ += waiters_.front().first;
+        wake.push_back(std::move(waiters_.front().second));
+        waiters_.pop_front();
+      }
+    }
+    for (auto& fn : wake) fn();
+  }
+
+  std::uint64_t used() const {
+    std::lock_guard lock(mutex_);
+    return used_;
+  }
+
+ private:
+  bool fits(std::uint64_t n) const { return used_ == 0 || used_ + n <= limit_; }
+
+  mutable std::mutex mutex_;
+  std::uint64_t limit_;
+  std::uint64_t used_ = 0;
+  std::deque<std::pair<std::uint64_t, std::function<void()>>> waiters_;
+};
+
 // One connection: a reader coroutine that dispatches frames in order, a writer
 // coroutine that sends replies in the same order, and an idle watchdog.
 template <typename Stream>
 struct connection : std::enable_shared_from_this<connection<Stream>> {
   struct slot {
     std::optional<frame_reply> reply;
+    std::uint64_t reserved = 0;  // request bytes held in the server's budget
   };
 
   connection(std::shared_ptr<server_state> s, strand_type strand, std::unique_ptr<Stream> st)
@@ -67,6 +112,7 @@ struct connection : std::enable_shared_from_this<connection<Stream>> {
   asio::steady_timer writer_wake;
   asio::steady_timer reader_wake;
   asio::steady_timer watchdog;
+  asio::steady_timer budget_wake{executor};
 
   tcp::socket& socket() {
     if constexpr (std::is_same_v<Stream, tcp::socket>) {
@@ -76,15 +122,19 @@ struct connection : std::enable_shared_from_this<connection<Stream>> {
     }
   }
 
+  void release_budget();
+
   void close() {
     if (closed) return;
     closed = true;
+    release_budget();
     error_code ec;
     socket().shutdown(tcp::socket::shutdown_both, ec);
     socket().close(ec);
     writer_wake.cancel();
     reader_wake.cancel();
     watchdog.cancel();
+    budget_wake.cancel();
   }
 
   // Runs on the strand when the reader or the writer ends; the last one reports.
@@ -103,8 +153,11 @@ struct connection : std::enable_shared_from_this<connection<Stream>> {
     auto index = static_cast<std::size_t>(seq - first_seq);
     if (index >= pending.size()) return;
     pending[index].reply = std::move(reply);
+    release_slot(pending[index]);
     writer_wake.cancel();
   }
+
+  void release_slot(slot& s);
 };
 
 struct server_state {
@@ -116,6 +169,7 @@ struct server_state {
   std::unique_ptr<asio::ssl::context> tls;
   std::atomic<bool> accepting{true};
   std::atomic<bool> draining{false};
+  byte_budget budget{options.max_in_flight_bytes};
 
   std::mutex mutex;
   std::condition_variable all_closed;
@@ -144,6 +198,18 @@ struct server_state {
     if (closers.empty()) all_closed.notify_all();
   }
 };
+
+template <typename Stream>
+void connection<Stream>::release_slot(slot& s) {
+  if (s.reserved == 0) return;
+  server->budget.release(s.reserved);
+  s.reserved = 0;
+}
+
+template <typename Stream>
+void connection<Stream>::release_budget() {
+  for (auto& s : pending) release_slot(s);
+}
 
 // Delivers a reply exactly once; a handler that drops its responder closes the
 // connection rather than leaving the client waiting forever.
@@ -197,10 +263,40 @@ asio::awaitable<void> read_frames(std::shared_ptr<connection<Stream>> conn) {
       conn->close();
       break;
     }
+    // Back-pressure on memory: wait for room in the server-wide budget before reading
+    // (and allocating) the body.
+    auto reserved = static_cast<std::uint64_t>(size);
+    // Exactly one of "granted" and "gave up" happens first; if the reader gave up, the
+    // grant releases its bytes at once.
+    enum : int { waiting, granted, abandoned };
+    auto outcome = std::make_shared<std::atomic<int>>(waiting);
+    auto* budget = &state.budget;
+    bool admitted = state.budget.acquire_or_wait(reserved, [conn, outcome, budget, reserved] {
+      int expected = waiting;
+      if (outcome->compare_exchange_strong(expected, granted)) {
+        asio::post(conn->executor, [conn] { conn->budget_wake.cancel(); });
+      } else {
+        budget->release(reserved);
+      }
+    });
+    if (!admitted) {
+      conn->budget_wake.expires_at(asio::steady_timer::time_point::max());
+      co_await conn->budget_wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      int expected = waiting;
+      bool gave_up = outcome->compare_exchange_strong(expected, abandoned);
+      if (gave_up || conn->closed) {
+        // Woken by a close: a grant still to come releases its own bytes; one that
+        // already came is released here.
+        if (!gave_up) state.budget.release(reserved);
+        conn->close();
+        break;
+      }
+    }
     std::string frame(static_cast<std::size_t>(size), '\0');
     co_await asio::async_read(*conn->stream, asio::buffer(frame),
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
+      state.budget.release(reserved);
       conn->close();
       break;
     }
@@ -209,10 +305,14 @@ asio::awaitable<void> read_frames(std::shared_ptr<connection<Stream>> conn) {
       state.frames_in->inc();
       state.bytes_in->inc(static_cast<double>(size) + 4);
     }
-    if (state.draining) break;
+    if (state.draining) {
+      state.budget.release(reserved);
+      break;
+    }
 
     auto seq = conn->next_seq++;
     conn->pending.emplace_back();
+    conn->pending.back().reserved = reserved;
     auto guard = std::make_shared<responder_guard<Stream>>();
     guard->conn = conn;
     guard->seq = seq;

@@ -30,7 +30,11 @@ struct frame_server_options {
   std::chrono::milliseconds idle_timeout{600'000};    // Kafka's connections.max.idle.ms
   std::size_t max_connections = 10'000;
   std::size_t max_in_flight_per_connection = 32;  // frames read but not yet answered
-  std::string tls_cert_file;                      // TLS when both files are set
+  // Request bytes read but not yet answered, across all connections: past it, reading
+  // waits (back-pressure) instead of buffering. One frame is always admitted when
+  // nothing else is in flight, so a frame larger than the budget still gets served.
+  std::uint64_t max_in_flight_bytes = 256ull * 1024 * 1024;
+  std::string tls_cert_file;  // TLS when both files are set
   std::string tls_key_file;
 };
 

@@ -146,6 +146,25 @@ TEST_F(FrameServerTest, ManyPipelinedFramesWithBackPressure) {
   }
 }
 
+TEST_F(FrameServerTest, MemoryBudgetHoldsBackReadsAcrossConnections) {
+  frame_server_options opts;
+  opts.max_in_flight_bytes = 100;
+  start(opts);
+  client a(server->port());
+  client b(server->port());
+  a.send_frame("slow" + std::string(76, 'a'));  // 80 bytes held for ~50 ms
+  std::this_thread::sleep_for(10ms);
+  auto sent = std::chrono::steady_clock::now();
+  b.send_frame("fast" + std::string(76, 'b'));  // does not fit beside it: waits
+  auto reply = b.read_frame();
+  ASSERT_TRUE(reply);
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, 30ms) << "read before room was made";
+  EXPECT_EQ(a.read_frame(), "re:slow" + std::string(76, 'a'));
+  // A frame larger than the whole budget is still served when nothing else is in flight.
+  b.send_frame(std::string(500, 'x'));
+  EXPECT_EQ(b.read_frame(), "re:" + std::string(500, 'x'));
+}
+
 TEST_F(FrameServerTest, OversizedFrameClosesOnlyThatConnection) {
   frame_server_options opts;
   opts.max_frame_bytes = 1024;
