@@ -3,8 +3,8 @@
 
 For 100 B and 1 KB records, acks=1 and acks=all, Kafka's own producer-perf-test
 (Java kafka-clients) produces to each broker and reports throughput and latency
-percentiles; kcat (librdkafka) then reads the records back to measure consume
-throughput. Also measured: time from exec to a served ApiVersions request, and idle RSS.
+percentiles; a minimal librdkafka consumer (bench/rdkafka_consume_bench.cc, no output
+formatting) then reads the records back to measure consume throughput. Also measured: time from exec to a served ApiVersions request, and idle RSS.
 
     .cache/venv/bin/python bench/broker_bench.py [--records 200000] [--quick]
 
@@ -30,6 +30,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "peers"))
+sys.path.insert(0, str(REPO / "tests" / "integration" / "broker"))
+from broker_wire import Connection, fetch_v5_request, parse_fetch_v5  # noqa: E402
 from kafka_cluster import KafkaCluster, kafka_home  # noqa: E402
 
 KAFKA_CLI = REPO / "tests" / "peers" / "kafka_cli.sh"
@@ -130,17 +132,50 @@ def produce(bootstrap: str, topic: str, records: int, size: int, acks: str) -> d
             "p50_ms": float(final[5]), "p99_ms": float(final[7]), "avg_ms": float(final[3])}
 
 
+CONSUME_BENCH = Path(os.environ.get("WHARF_BUILD_DIR", REPO / "build" / "release")) / \
+    "bench" / "rdkafka_consume_bench"
+
+
 def consume(bootstrap: str, topic: str, records: int, size: int) -> dict:
+    """Reads the partition back with a minimal librdkafka consumer (no formatting)."""
+    out = subprocess.run([str(CONSUME_BENCH), bootstrap, topic, "0", str(records)],
+                         capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    if out.returncode != 0:
+        raise RuntimeError(f"consume from {bootstrap} failed: {out.stderr[-2000:]}")
+    fields = dict(item.split("=") for item in out.stdout.split())
+    seconds = float(fields["seconds"])
+    return {"records_per_s": int(fields["records"]) / seconds,
+            "mb_per_s": int(fields["bytes"]) / seconds / 1e6}
+
+
+def raw_fetch(bootstrap: str, topic: str, records: int) -> dict:
+    """Reads the partition with back-to-back Fetch v5 requests of 8 MiB and does nothing
+    with the bytes but find the next offset: the broker's fetch path, not a client's
+    decoding, is what this measures."""
+    host, port = bootstrap.split(",")[0].split(":")
+    offset, total, correlation = 0, 0, 0
     started = time.perf_counter()
-    out = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", topic, "-p", "0", "-o", "beginning",
-                          "-e", "-q", "-f", "x", "-X", "fetch.max.bytes=52428800",
-                          "-X", "queued.max.messages.kbytes=262144"],
-                         capture_output=True, timeout=600, stdin=subprocess.DEVNULL)
+    with Connection(host, int(port), timeout=30) as conn:
+        while offset < records:
+            correlation += 1
+            conn.send(fetch_v5_request(topic, [(0, offset, 8 << 20)], correlation,
+                                       max_wait_ms=100, max_bytes=8 << 20))
+            _, body = conn.recv_response()
+            data = parse_fetch_v5(body)[0]["records"] or b""
+            pos, next_offset = 0, offset
+            while pos + 27 <= len(data):
+                base, length = struct.unpack_from(">qi", data, pos)
+                if pos + 12 + length > len(data):
+                    break
+                last_delta, = struct.unpack_from(">i", data, pos + 23)
+                next_offset = base + last_delta + 1
+                pos += 12 + length
+            if next_offset == offset:
+                raise RuntimeError(f"raw fetch from {bootstrap} made no progress at {offset}")
+            total += pos
+            offset = next_offset
     elapsed = time.perf_counter() - started
-    got = len(out.stdout)
-    if got != records:
-        raise RuntimeError(f"consumed {got} of {records} records from {bootstrap}")
-    return {"records_per_s": records / elapsed, "mb_per_s": records * size / elapsed / 1e6}
+    return {"mb_per_s": total / elapsed / 1e6, "records_per_s": records / elapsed}
 
 
 def main() -> int:
@@ -167,7 +202,8 @@ def main() -> int:
                     topic = f"bench-{size}-{acks}"
                     p = produce(bootstrap, topic, count, size, acks)
                     c = consume(bootstrap, topic, count, size)
-                    result[name] = (p, c)
+                    f = raw_fetch(bootstrap, topic, count)
+                    result[name] = (p, c, f)
                 rows.append((size, acks, count, result))
     finally:
         kafka.stop()
@@ -180,7 +216,7 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for size, acks, count, result in rows:
-        (wp, wc), (kp, kc) = result["wharf"], result["kafka"]
+        (wp, wc, wf), (kp, kc, kf) = result["wharf"], result["kafka"]
         metrics = [
             ("produce MB/s", wp["mb_per_s"], kp["mb_per_s"]),
             ("produce rec/s", wp["records_per_s"], kp["records_per_s"]),
@@ -188,6 +224,7 @@ def main() -> int:
             ("produce p99 ms", wp["p99_ms"], kp["p99_ms"]),
             ("consume MB/s", wc["mb_per_s"], kc["mb_per_s"]),
             ("consume rec/s", wc["records_per_s"], kc["records_per_s"]),
+            ("raw fetch MB/s", wf["mb_per_s"], kf["mb_per_s"]),
         ]
         for label, w, k in metrics:
             ratio = w / k if k else float("inf")
