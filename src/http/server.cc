@@ -22,6 +22,7 @@
 #include "base/logging.h"
 #include "metrics/registry.h"
 #include "net/io_runtime_impl.h"
+#include "net/listener_impl.h"
 
 namespace wharf::http {
 namespace {
@@ -459,46 +460,11 @@ result<std::unique_ptr<server>> server::start(net::io_runtime& runtime, server_o
   const auto& opts = state->options;
 
   if (opts.tls.enabled()) {
-    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                     asio::ssl::context::no_tlsv1_1);
-    error_code ec;
-    tls->use_certificate_chain_file(opts.tls.cert_file, ec);
-    if (ec) {
-      return make_error(errc::invalid_argument, "{}: cannot load TLS certificate '{}': {}",
-                        opts.name, opts.tls.cert_file, ec.message());
-    }
-    tls->use_private_key_file(opts.tls.key_file, asio::ssl::context::pem, ec);
-    if (ec) {
-      return make_error(errc::invalid_argument, "{}: cannot load TLS key '{}': {}", opts.name,
-                        opts.tls.key_file, ec.message());
-    }
-    state->tls = std::move(tls);
+    WHARF_ASSIGN_OR_RETURN(
+        state->tls, net::make_tls_server_context(opts.name, opts.tls.cert_file, opts.tls.key_file));
   }
-
-  error_code ec;
-  auto address = asio::ip::make_address(opts.host, ec);
-  if (ec) {
-    // Accept host names too ("localhost").
-    tcp::resolver resolver(context);
-    auto results = resolver.resolve(opts.host, std::to_string(opts.port), ec);
-    if (ec || results.empty()) {
-      return make_error(errc::invalid_argument, "{}: cannot resolve listen host '{}'", opts.name,
-                        opts.host);
-    }
-    address = results.begin()->endpoint().address();
-  }
-  tcp::endpoint endpoint(address, opts.port);
-  state->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) state->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) state->acceptor.bind(endpoint, ec);
-  if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return make_error(errc::io_error, "{}: cannot listen on {}:{}: {}", opts.name, opts.host,
-                      opts.port, ec.message());
-  }
-  auto port = state->acceptor.local_endpoint().port();
+  WHARF_ASSIGN_OR_RETURN(auto port,
+                         net::bind_acceptor(state->acceptor, opts.name, opts.host, opts.port));
 
   if (metrics) {
     state->requests = &metrics->counter_family(

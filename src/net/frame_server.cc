@@ -22,6 +22,7 @@
 #include "base/logging.h"
 #include "metrics/registry.h"
 #include "net/io_runtime_impl.h"
+#include "net/listener_impl.h"
 
 namespace wharf::net {
 namespace {
@@ -562,41 +563,11 @@ result<std::unique_ptr<frame_server>> frame_server::start(io_runtime& runtime,
   const auto& opts = state->options;
 
   if (!opts.tls_cert_file.empty() && !opts.tls_key_file.empty()) {
-    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                     asio::ssl::context::no_tlsv1_1);
-    error_code ec;
-    tls->use_certificate_chain_file(opts.tls_cert_file, ec);
-    if (!ec) tls->use_private_key_file(opts.tls_key_file, asio::ssl::context::pem, ec);
-    if (ec) {
-      return make_error(errc::invalid_argument, "{}: cannot load TLS certificate or key: {}",
-                        opts.name, ec.message());
-    }
-    state->tls = std::move(tls);
+    WHARF_ASSIGN_OR_RETURN(
+        state->tls, make_tls_server_context(opts.name, opts.tls_cert_file, opts.tls_key_file));
   }
-
-  error_code ec;
-  auto address = asio::ip::make_address(opts.host, ec);
-  if (ec) {
-    tcp::resolver resolver(context);
-    auto results = resolver.resolve(opts.host, std::to_string(opts.port), ec);
-    if (ec || results.empty()) {
-      return make_error(errc::invalid_argument, "{}: cannot resolve listen host '{}'", opts.name,
-                        opts.host);
-    }
-    address = results.begin()->endpoint().address();
-  }
-  tcp::endpoint endpoint(address, opts.port);
-  state->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) state->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) state->acceptor.bind(endpoint, ec);
-  if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return make_error(errc::io_error, "{}: cannot listen on {}:{}: {}", opts.name, opts.host,
-                      opts.port, ec.message());
-  }
-  auto port = state->acceptor.local_endpoint().port();
+  WHARF_ASSIGN_OR_RETURN(auto port,
+                         bind_acceptor(state->acceptor, opts.name, opts.host, opts.port));
 
   if (metrics) {
     state->open_gauge = &metrics
