@@ -13,6 +13,7 @@
 #include "base/logging.h"
 #include "broker/broker_state.h"
 #include "broker/connection_handler.h"
+#include "broker/handlers/handler.h"
 #include "net/frame_server.h"
 #include "net/io_runtime.h"
 
@@ -182,6 +183,12 @@ result<std::unique_ptr<broker>> broker::start(net::io_runtime& runtime, broker_o
       "Time from reading a Kafka request to its response being ready, per request type "
       "(Kafka's TotalTimeMs less the network send).",
       {"request"});
+  for (const auto& h : api_handlers()) {
+    auto name = std::string(kafka::protocol::api_name(h.key));
+    auto& slot = state->per_api[static_cast<std::size_t>(h.key)];
+    slot.requests = &state->request_counters->with({"RequestsPerSec", name});
+    slot.latency = &state->request_latency->with({name});
+  }
   // Partition and log gauges, read at scrape time (kafka.log:type=Log and friends).
   std::weak_ptr<broker_state> weak_state = state;
   metrics.add_collector([weak_state](metrics::sample_sink& sink) {

@@ -67,9 +67,9 @@ void connection_handler::on_frame(net::connection_context& connection, std::stri
     return;
   }
   // Requests counted and timed per API, under MSK's names (kafka.network:RequestMetrics).
-  auto api = std::string(kp::api_name(decoded->key));
-  state_->request_counters->with({"RequestsPerSec", api}).inc();
-  auto* latency = &state_->request_latency->with({api});
+  const auto& api_metrics = state_->per_api[static_cast<std::size_t>(decoded->key)];
+  api_metrics.requests->inc();
+  auto* latency = api_metrics.latency;
   auto started = std::chrono::steady_clock::now();
   auto timed = [respond = std::move(respond), latency, started](net::frame_reply reply) {
     latency->observe(
