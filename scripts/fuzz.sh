@@ -38,9 +38,11 @@ print(f"fuzz: {count} seed frames from {src}")
 PY
 
 cd "$dir"
+# regressions/ holds inputs that once failed, so they are replayed on every run.
 # -max_len: large enough for the captured produce requests. New inputs go to the build
 # dir's corpus; the committed seeds are only read.
 ./src/kafka/protocol/kafka_request_frame_fuzzer "$corpus" "$seeds" \
+  "$root/src/kafka/protocol/fuzz/regressions" \
   -max_total_time="$seconds" -max_len=8192 -rss_limit_mb=2048 -print_final_stats=1 "$@"
 records_corpus="$dir/records-corpus"
 mkdir -p "$records_corpus"

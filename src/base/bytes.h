@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wharf {
 
@@ -125,6 +126,36 @@ class byte_writer {
   }
   void write_bytes(std::string_view bytes) { out_->append(bytes); }
 
+  // Large byte strings may be left out of the buffer: with a splice list set, write_large
+  // records where such bytes belong instead of copying them, and whoever sends the buffer
+  // writes the pieces in order (a fetch response's records go from the page cache to the
+  // socket without passing through this buffer). The bytes must outlive the sending.
+  struct splice {
+    std::size_t position;  // in buffer(): the bytes come before buffer()[position]
+    std::string_view bytes;
+  };
+  void splice_large_bytes(std::vector<splice>* into, std::size_t min_size) {
+    splices_ = into;
+    splice_min_size_ = min_size;
+  }
+  void write_large(std::string_view bytes) {
+    if (splices_ && bytes.size() >= splice_min_size_) {
+      splices_->push_back({out_->size(), bytes});
+    } else {
+      out_->append(bytes);
+    }
+  }
+  // Bytes spliced at or after position (for a frame's size prefix).
+  std::size_t spliced_size_since(std::size_t position) const {
+    std::size_t total = 0;
+    if (splices_) {
+      for (const auto& s : *splices_) {
+        if (s.position >= position) total += s.bytes.size();
+      }
+    }
+    return total;
+  }
+
   // Overwrites 4 bytes at position (for a length or CRC known only at the end).
   void patch_int32(std::size_t position, std::int32_t v) {
     auto u = static_cast<std::uint32_t>(v);
@@ -147,6 +178,8 @@ class byte_writer {
 
   std::string owned_;
   std::string* out_ = &owned_;
+  std::vector<splice>* splices_ = nullptr;
+  std::size_t splice_min_size_ = 0;
 };
 
 // Size in bytes of the unsigned varint encoding of v.

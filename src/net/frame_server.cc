@@ -354,7 +354,18 @@ asio::awaitable<void> write_replies(std::shared_ptr<connection<Stream>> conn) {
       buffers.clear();
       std::size_t total = 0;
       for (const auto& reply : batch) {
-        buffers.emplace_back(asio::buffer(reply.bytes));
+        std::size_t from = 0;
+        for (const auto& piece : reply.spliced) {
+          if (piece.position > from) {
+            buffers.emplace_back(asio::buffer(reply.bytes.data() + from, piece.position - from));
+          }
+          buffers.emplace_back(asio::buffer(piece.bytes.data(), piece.bytes.size()));
+          total += piece.bytes.size();
+          from = piece.position;
+        }
+        if (reply.bytes.size() > from) {
+          buffers.emplace_back(asio::buffer(reply.bytes.data() + from, reply.bytes.size() - from));
+        }
         total += reply.bytes.size();
       }
       co_await asio::async_write(*conn->stream, buffers,

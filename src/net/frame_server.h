@@ -11,7 +11,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "base/bytes.h"
 #include "base/result.h"
 
 namespace wharf::metrics {
@@ -43,8 +45,16 @@ struct frame_reply {
   enum class kind { respond, no_response, close };
   kind action = kind::respond;
   std::string bytes;  // a whole response frame, its int32 size prefix included
+  // Pieces of the frame left out of `bytes` (byte_writer::write_large), sent in place;
+  // keep_alive owns their memory until the frame is written.
+  std::vector<byte_writer::splice> spliced;
+  std::shared_ptr<const void> keep_alive;
 
   static frame_reply respond(std::string bytes) { return {kind::respond, std::move(bytes)}; }
+  static frame_reply respond_spliced(std::string bytes, std::vector<byte_writer::splice> spliced,
+                                     std::shared_ptr<const void> keep_alive) {
+    return {kind::respond, std::move(bytes), std::move(spliced), std::move(keep_alive)};
+  }
   static frame_reply none() { return {kind::no_response, {}}; }
   static frame_reply close_connection() { return {kind::close, {}}; }
 };

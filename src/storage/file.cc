@@ -3,9 +3,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -33,6 +35,22 @@ result<std::shared_ptr<file_handle>> file_handle::open(const std::filesystem::pa
 }
 
 file_handle::~file_handle() { ::close(fd_); }
+
+file_mapping::~file_mapping() { ::munmap(const_cast<char*>(data_), length_); }
+
+result<std::shared_ptr<const file_mapping>> file_handle::map_through(std::uint64_t end) const {
+  std::lock_guard lock(mapping_mutex_);
+  if (mapping_ && mapping_->length() >= end) return mapping_;
+  // Address space is cheap and a remap costs a system call: leave room to grow twice over.
+  constexpr std::uint64_t min_length = 64ull << 20;
+  std::uint64_t length = std::max(min_length, end * 2);
+  auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  length = (length + page - 1) / page * page;
+  void* data = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd_, 0);
+  if (data == MAP_FAILED) return errno_error("mmap", path_, errno);
+  mapping_ = std::make_shared<const file_mapping>(static_cast<const char*>(data), length);
+  return mapping_;
+}
 
 result<std::uint64_t> file_handle::size() const {
   struct stat st;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,25 @@ namespace wharf::storage::detail {
 
 // An error value for a failed system call: "write /data/t-0/000.log: No space left on device".
 error errno_error(std::string_view what, const std::filesystem::path& path, int err);
+
+// A read-only shared mapping of a file's first length() bytes, which may run past the end
+// of the file: pages there become readable as the file grows. Reads through it see what
+// write() put in the page cache. Lives while any reader holds it, even after the file is
+// unlinked.
+class file_mapping {
+ public:
+  file_mapping(const char* data, std::size_t length) : data_(data), length_(length) {}
+  ~file_mapping();
+  file_mapping(const file_mapping&) = delete;
+  file_mapping& operator=(const file_mapping&) = delete;
+
+  const char* data() const { return data_; }
+  std::size_t length() const { return length_; }
+
+ private:
+  const char* data_;
+  std::size_t length_;
+};
 
 class file_handle {
  public:
@@ -45,12 +65,17 @@ class file_handle {
   status sync();
   // Last modification time in milliseconds since the epoch.
   result<std::int64_t> modified_ms() const;
+  // A mapping that covers [0, end): the last one made if it is large enough, else a new
+  // one with room to grow. Only bytes the file already holds may be read through it.
+  result<std::shared_ptr<const file_mapping>> map_through(std::uint64_t end) const;
 
  private:
   file_handle(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
 
   int fd_;
   std::filesystem::path path_;
+  mutable std::mutex mapping_mutex_;
+  mutable std::shared_ptr<const file_mapping> mapping_;
 };
 
 // fsync of a directory, so that file creations, renames and unlinks in it are durable.

@@ -432,12 +432,11 @@ result<read_result> partition_log::read(std::int64_t offset, std::size_t max_byt
     std::uint64_t available = seg->state().size - first->position;
     std::uint64_t want = std::min<std::uint64_t>(
         available, std::max<std::uint64_t>(max_bytes, min_one_batch ? first->size() : 0));
-    std::string buffer(static_cast<std::size_t>(want), '\0');
-    WHARF_RETURN_IF_ERROR(seg->log_file()->read_exact(first->position, buffer.data(), want));
+    WHARF_ASSIGN_OR_RETURN(auto mapping, seg->log_file()->map_through(first->position + want));
+    std::string_view view(mapping->data() + first->position, static_cast<std::size_t>(want));
     // Keep whole batches within max_bytes (the first always) and below max_offset_exclusive.
     std::size_t taken = 0;
     std::int64_t next = offset;
-    std::string_view view(buffer);
     while (taken + records::layout::header_size <= view.size()) {
       auto header = detail::parse_batch_header(view.substr(taken));
       if (!header.ok()) {
@@ -451,7 +450,6 @@ result<read_result> partition_log::read(std::int64_t offset, std::size_t max_byt
       taken += size;
       next = header->next_offset();
     }
-    buffer.resize(taken);
     // DeleteRecords or retention may have moved the start past offset while we read.
     if (offset < log_start_offset_) {
       return make_error(errc::out_of_range, "offset {} is below the log start {}", offset,
@@ -459,7 +457,8 @@ result<read_result> partition_log::read(std::int64_t offset, std::size_t max_byt
     }
     out.records.file_ = seg->log_file();
     out.records.position_ = first->position;
-    out.records.bytes_ = std::move(buffer);
+    out.records.bytes_ = view.substr(0, taken);
+    out.records.owner_ = std::move(mapping);
     out.first_offset = first->base_offset();
     out.next_offset = next;
     return out;

@@ -39,9 +39,10 @@ class file_handle;
 class segment;
 }  // namespace detail
 
-// Whole record batches read from one segment file. The bytes are copied out with pread
-// today; the slice also names the file and position they came from (and keeps the file
-// open), so a sender can move to sendfile/splice without changing callers.
+// Whole record batches read from one segment file: a view of the file's pages through a
+// shared read-only mapping (no copy), which the slice keeps alive, so the bytes stay
+// readable after the segment is deleted or compacted away. The file and position are
+// named too, for a sender that prefers sendfile.
 class file_slice {
  public:
   file_slice() = default;
@@ -52,15 +53,16 @@ class file_slice {
   // The source: a descriptor valid while this slice lives, and the byte position in it.
   int fd() const;
   std::uint64_t file_position() const { return position_; }
-  // Hands the bytes over (the slice is empty afterwards).
-  std::string take_bytes() && { return std::move(bytes_); }
+  // What keeps bytes() valid; hold it to keep the bytes past this slice's life.
+  std::shared_ptr<const void> owner() const { return owner_; }
 
  private:
   friend class partition_log;
 
   std::shared_ptr<const detail::file_handle> file_;
+  std::shared_ptr<const void> owner_;
   std::uint64_t position_ = 0;
-  std::string bytes_;
+  std::string_view bytes_;
 };
 
 struct read_result {

@@ -20,6 +20,9 @@ namespace kp = kafka::protocol;
 namespace {
 
 constexpr std::int32_t final_epoch = -1;
+// Record sets at least this large go to the socket straight from the log's pages; smaller
+// ones are cheaper to copy than to send as a separate piece.
+constexpr std::size_t splice_min_bytes = 1024;
 
 struct partition_plan {
   std::int32_t partition = 0;
@@ -49,8 +52,9 @@ struct fetch_job {
   std::int32_t response_session_id = 0;
   bool incremental = false;
   bool any_error = false;
-  // The records each partition_data points at live here until the response is encoded.
-  std::vector<std::string> record_buffers;
+  // Keeps the log pages each partition_data's records view alive until the response has
+  // been written to the socket (the records are spliced in, not copied).
+  std::shared_ptr<std::vector<std::shared_ptr<const void>>> record_owners;
 
   void resolve(topic_plan& tp) const {
     if (version >= 13) {
@@ -66,8 +70,7 @@ struct fetch_job {
   std::pair<kp::fetch_response, std::int64_t> read_all() {
     kp::fetch_response response;
     response.session_id = response_session_id;
-    record_buffers.clear();
-    record_buffers.reserve(64);
+    record_owners = std::make_shared<std::vector<std::shared_ptr<const void>>>();
     any_error = false;
     std::int64_t total = 0;
     auto budget = static_cast<std::int64_t>(std::max(max_bytes, 0));
@@ -104,8 +107,8 @@ struct fetch_job {
                                   : kp::code(kp::error_code::kafka_storage_error);
             } else if (!read->records.empty()) {
               auto size = static_cast<std::int64_t>(read->records.size());
-              record_buffers.push_back(std::move(read->records).take_bytes());
-              pd.records = std::string_view(record_buffers.back());
+              record_owners->push_back(read->records.owner());
+              pd.records = read->records.bytes();
               total += size;
               budget -= size;
               first_with_data = false;
@@ -142,8 +145,14 @@ struct fetch_job {
 
   void answer(const kp::fetch_response& response) {
     std::string out;
-    kp::encode_response_frame(out, correlation_id, version, response);
-    responder(net::frame_reply::respond(std::move(out)));
+    std::vector<byte_writer::splice> spliced;
+    byte_writer writer(out);
+    writer.splice_large_bytes(&spliced, splice_min_bytes);
+    auto start = kp::begin_response_frame(writer, kp::api_key::fetch, version, correlation_id);
+    response.encode(writer, version);
+    kp::finish_frame(writer, start);
+    responder(net::frame_reply::respond_spliced(std::move(out), std::move(spliced),
+                                                std::move(record_owners)));
   }
 
   void answer_error(kp::error_code code) {

@@ -166,7 +166,8 @@ void write_bytes(byte_writer& out, bool compact, std::string_view value) {
 void write_bytes(byte_writer& out, bool compact, bool nullable,
                  const std::optional<std::string>& value) {
   if (value) {
-    write_bytes(out, compact, *value);
+    write_length(out, compact, false, value->size());
+    out.write_large(*value);
   } else if (nullable) {
     write_null(out, compact, false);
   } else {
@@ -177,7 +178,8 @@ void write_bytes(byte_writer& out, bool compact, bool nullable,
 void write_records(byte_writer& out, bool compact, bool nullable,
                    const std::optional<std::string_view>& value) {
   if (value) {
-    write_bytes(out, compact, *value);
+    write_length(out, compact, false, value->size());
+    out.write_large(*value);
   } else if (nullable) {
     write_null(out, compact, false);
   } else {

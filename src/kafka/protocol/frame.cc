@@ -93,7 +93,8 @@ std::size_t begin_request_frame(byte_writer& out, const request_header& header) 
 }
 
 void finish_frame(byte_writer& out, std::size_t start) {
-  out.patch_int32(start, static_cast<std::int32_t>(out.size() - start - 4));
+  auto size = out.size() + out.spliced_size_since(start) - start - 4;
+  out.patch_int32(start, static_cast<std::int32_t>(size));
 }
 
 }  // namespace wharf::kafka::protocol

@@ -43,6 +43,24 @@ class test_handler final : public frame_handler {
       respond(frame_reply::none());
     } else if (frame == "close") {
       respond(frame_reply::close_connection());
+    } else if (frame == "splice") {
+      // "re:" + [big A…][middle][big B…] + "end", the big pieces left out of the buffer.
+      auto pieces = std::make_shared<std::pair<std::string, std::string>>(
+          std::string(300'000, 'A'), std::string(200'000, 'B'));
+      std::string out;
+      byte_writer writer(out);
+      std::vector<byte_writer::splice> spliced;
+      writer.splice_large_bytes(&spliced, 1000);
+      writer.write_int32(0);
+      writer.write_bytes("re:");
+      writer.write_large(pieces->first);
+      writer.write_bytes("middle");
+      writer.write_large(pieces->second);
+      writer.write_large("small is copied");
+      writer.write_bytes("end");
+      writer.patch_int32(0,
+                         static_cast<std::int32_t>(out.size() + writer.spliced_size_since(0) - 4));
+      respond(frame_reply::respond_spliced(std::move(out), std::move(spliced), pieces));
     } else if (frame == "drop") {
       // never answers: the server must notice and close
     } else {
@@ -131,6 +149,18 @@ TEST_F(FrameServerTest, RepliesComeBackInRequestOrder) {
   EXPECT_EQ(c.read_frame(), "re:fast-2");
   EXPECT_EQ(c.read_frame(), "re:slow-3");
   EXPECT_EQ(c.read_frame(), "re:fast-4");
+}
+
+TEST_F(FrameServerTest, SplicedPiecesAreSentInPlace) {
+  start();
+  client c(server->port());
+  c.send_frame("splice");
+  c.send_frame("after");
+  auto reply = c.read_frame();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(*reply, "re:" + std::string(300'000, 'A') + "middle" + std::string(200'000, 'B') +
+                        "small is copiedend");
+  EXPECT_EQ(c.read_frame(), "re:after");
 }
 
 TEST_F(FrameServerTest, ManyPipelinedFramesWithBackPressure) {

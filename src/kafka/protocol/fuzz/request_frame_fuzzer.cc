@@ -40,7 +40,12 @@ void check_stable(const Message& message, api_key key, std::int16_t version) {
   byte_writer second_writer(second);
   again.encode(second_writer, version);
   if (first != second) fail("encoding is not stable", key, version);
-  if (!(again == message)) fail("decoded message differs after a round trip", key, version);
+  // A float64 field holding NaN makes a message unequal to itself (IEEE comparison); its
+  // bytes were compared above, which is what matters on the wire.
+  const bool comparable = message == message;
+  if (comparable && !(again == message)) {
+    fail("decoded message differs after a round trip", key, version);
+  }
 }
 
 }  // namespace

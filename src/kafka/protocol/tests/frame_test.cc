@@ -5,6 +5,7 @@
 
 #include "kafka/protocol/generated/api_versions.h"
 #include "kafka/protocol/generated/controlled_shutdown.h"
+#include "kafka/protocol/generated/fetch.h"
 #include "kafka/protocol/generated/metadata.h"
 
 namespace wharf::kafka::protocol {
@@ -167,6 +168,51 @@ TEST(ResponseFrame, SizePrefixAndHeaderVersion) {
   auto second_size = both.read_int32();
   EXPECT_EQ(second_size, static_cast<std::int32_t>(both.remaining()));
   EXPECT_EQ(both.read_int32(), 11);  // header v0: just the correlation id
+}
+
+// A response whose large records are spliced, reassembled in order, is byte for byte the
+// response encoded the plain way, size prefix included (classic and flexible versions).
+TEST(ResponseFrame, SplicedRecordsReassembleToThePlainEncoding) {
+  std::string big_a(5000, 'a');
+  std::string big_b(7000, 'b');
+  fetch_response response;
+  for (int t = 0; t < 2; ++t) {
+    fetch_response::fetchable_topic_response topic;
+    topic.topic = "t" + std::to_string(t);
+    for (int p = 0; p < 3; ++p) {
+      fetch_response::partition_data part;
+      part.partition_index = p;
+      part.records = p == 0   ? std::string_view(big_a)
+                     : p == 1 ? std::string_view("tiny")
+                              : std::string_view(big_b);
+      topic.partitions.push_back(part);
+    }
+    response.responses.push_back(topic);
+  }
+  for (std::int16_t version :
+       {std::int16_t{4}, std::int16_t{11}, std::int16_t{12}, std::int16_t{16}}) {
+    std::string plain;
+    encode_response_frame(plain, 42, version, response);
+
+    std::string out;
+    std::vector<byte_writer::splice> spliced;
+    byte_writer writer(out);
+    writer.splice_large_bytes(&spliced, 1000);
+    auto start = begin_response_frame(writer, api_key::fetch, version, 42);
+    response.encode(writer, version);
+    finish_frame(writer, start);
+    EXPECT_EQ(spliced.size(), 4u);
+
+    std::string joined;
+    std::size_t from = 0;
+    for (const auto& piece : spliced) {
+      joined.append(out, from, piece.position - from);
+      joined.append(piece.bytes);
+      from = piece.position;
+    }
+    joined.append(out, from);
+    EXPECT_EQ(joined, plain) << "version " << version;
+  }
 }
 
 }  // namespace
