@@ -4,9 +4,13 @@
 For 100 B and 1 KB records, acks=1 and acks=all, Kafka's own producer-perf-test
 (Java kafka-clients) produces to each broker and reports throughput and latency
 percentiles; a minimal librdkafka consumer (bench/rdkafka_consume_bench.cc, no output
-formatting) then reads the records back to measure consume throughput. Also measured: time from exec to a served ApiVersions request, and idle RSS.
+formatting) then reads the records back to measure consume throughput. The broker's own
+CPU time (all threads) during each phase is reported per GB of records: on this 2-core
+machine the clients share the cores with the broker, so throughput is often the
+client's limit, and broker CPU per GB shows the broker's cost directly. Also measured:
+time from exec to a served ApiVersions request, and idle RSS.
 
-    .cache/venv/bin/python bench/broker_bench.py [--records 200000] [--quick]
+    .cache/venv/bin/python bench/broker_bench.py [--records 1000000] [--quick]
 
 Apache Kafka runs with the JVM flags of kafka-server-start.sh (1 GiB G1 heap). Both
 brokers get a fresh data dir and the same topic settings (1 partition). Numbers depend
@@ -107,6 +111,12 @@ class Wharf:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (JVM GC threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_cli(*args: str, timeout: float = 600) -> str:
     out = subprocess.run([str(KAFKA_CLI), *args], capture_output=True, text=True, timeout=timeout,
                          stdin=subprocess.DEVNULL)
@@ -180,10 +190,10 @@ def raw_fetch(bootstrap: str, topic: str, records: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=int, default=300000)
+    parser.add_argument("--records", type=int, default=1000000)
     parser.add_argument("--quick", action="store_true", help="fewer records, for a smoke run")
     args = parser.parse_args()
-    n_small = 30000 if args.quick else args.records
+    n_small = 50000 if args.quick else args.records
     n_large = n_small // 3
 
     wharf = Wharf()
@@ -193,6 +203,7 @@ def main() -> int:
     kafka = TunedKafka(nodes=1)
     kafka.start()
     brokers = {"wharf": wharf.bootstrap, "kafka": kafka.bootstrap_servers}
+    pids = {"wharf": wharf.proc.pid, "kafka": kafka.members[0].process.pid}
     rows = []
     try:
         for size, count in ((100, n_small), (1000, n_large)):
@@ -200,9 +211,15 @@ def main() -> int:
                 result = {}
                 for name, bootstrap in brokers.items():
                     topic = f"bench-{size}-{acks}"
+                    gb = count * size / 1e9
+                    cpu0 = cpu_seconds(pids[name])
                     p = produce(bootstrap, topic, count, size, acks)
+                    cpu1 = cpu_seconds(pids[name])
                     c = consume(bootstrap, topic, count, size)
+                    cpu2 = cpu_seconds(pids[name])
                     f = raw_fetch(bootstrap, topic, count)
+                    p["cpu_s_per_gb"] = (cpu1 - cpu0) / gb
+                    c["cpu_s_per_gb"] = (cpu2 - cpu1) / gb
                     result[name] = (p, c, f)
                 rows.append((size, acks, count, result))
     finally:
@@ -222,8 +239,10 @@ def main() -> int:
             ("produce rec/s", wp["records_per_s"], kp["records_per_s"]),
             ("produce p50 ms", wp["p50_ms"], kp["p50_ms"]),
             ("produce p99 ms", wp["p99_ms"], kp["p99_ms"]),
+            ("produce CPU s/GB", wp["cpu_s_per_gb"], kp["cpu_s_per_gb"]),
             ("consume MB/s", wc["mb_per_s"], kc["mb_per_s"]),
             ("consume rec/s", wc["records_per_s"], kc["records_per_s"]),
+            ("consume CPU s/GB", wc["cpu_s_per_gb"], kc["cpu_s_per_gb"]),
             ("raw fetch MB/s", wf["mb_per_s"], kf["mb_per_s"]),
         ]
         for label, w, k in metrics:

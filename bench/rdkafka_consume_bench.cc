@@ -1,7 +1,8 @@
 // A minimal librdkafka consumer for bench/broker_bench.py: reads one partition from the
 // beginning to its end and prints records, bytes and seconds. Lighter than kcat (no
 // formatting), so the broker, not the client, is what gets measured.
-//   rdkafka_consume_bench BOOTSTRAP TOPIC PARTITION EXPECTED_RECORDS
+//   rdkafka_consume_bench BOOTSTRAP TOPIC PARTITION EXPECTED_RECORDS [key=value...]
+// (extra librdkafka settings override the defaults below).
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
@@ -10,8 +11,9 @@
 #include <string>
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s BOOTSTRAP TOPIC PARTITION EXPECTED_RECORDS\n", argv[0]);
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: %s BOOTSTRAP TOPIC PARTITION EXPECTED_RECORDS [key=value...]\n",
+                 argv[0]);
     return 2;
   }
   char err[512];
@@ -28,7 +30,20 @@ int main(int argc, char** argv) {
   set("fetch.max.bytes", "52428800");
   set("max.partition.fetch.bytes", "10485760");
   set("queued.max.messages.kbytes", "262144");
+  // librdkafka stops fetching once 100,000 messages wait in its queue and backs off for up
+  // to a second; with 100 B records that, not the broker, would set the pace.
+  set("queued.min.messages", "10000000");
   set("check.crcs", "false");
+  set("enable.auto.commit", "false");  // nothing to commit: the partition is assigned
+  for (int i = 5; i < argc; ++i) {
+    std::string setting = argv[i];
+    auto eq = setting.find('=');
+    if (eq == std::string::npos) {
+      std::fprintf(stderr, "expected key=value, got %s\n", argv[i]);
+      return 2;
+    }
+    set(setting.substr(0, eq).c_str(), setting.substr(eq + 1).c_str());
+  }
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!rk) {
     std::fprintf(stderr, "%s\n", err);
