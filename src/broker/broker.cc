@@ -138,6 +138,7 @@ class broker_impl final : public broker {
       auto now = std::chrono::steady_clock::now();
       bool cleanup = now >= next_cleanup;
       if (cleanup) next_cleanup = now + state_->options.retention_check_interval;
+      state_->transactions->abort_timed_out(wall_ms());
       auto deleted = state_->topics->run_maintenance(wall_ms(), cleanup);
       if (deleted > 0) log->info("retention deleted {} bytes of old segments", deleted);
       lock.lock();
@@ -168,6 +169,7 @@ result<std::unique_ptr<broker>> broker::start(net::io_runtime& runtime, broker_o
   defaults.partitions = opts.default_partitions;
   WHARF_ASSIGN_OR_RETURN(state->topics, topic_manager::open(opts.data_dir, defaults));
   WHARF_ASSIGN_OR_RETURN(state->producer_ids, producer_id_allocator::open(opts.data_dir));
+  WHARF_ASSIGN_OR_RETURN(state->transactions, transaction_coordinator::open(*state, {}));
   state->topic_counters = &metrics.counter_family(
       "kafka_server_BrokerTopicMetrics_Count",
       "Kafka's BrokerTopicMetrics meters (BytesInPerSec, BytesOutPerSec, MessagesInPerSec, ...) "

@@ -10,6 +10,7 @@
 #include "broker/fetch_sessions.h"
 #include "broker/producer_ids.h"
 #include "broker/topic_manager.h"
+#include "broker/transactions/transaction_coordinator.h"
 #include "kafka/protocol/generated/api_keys.h"
 #include "metrics/registry.h"
 
@@ -28,6 +29,7 @@ struct broker_state {
   metrics::registry* metrics = nullptr;
   std::unique_ptr<topic_manager> topics;
   std::unique_ptr<producer_id_allocator> producer_ids;
+  std::unique_ptr<transaction_coordinator> transactions;
   append_notifier appends;
   std::unique_ptr<fetch_session_cache> fetch_sessions = std::make_unique<fetch_session_cache>();
 

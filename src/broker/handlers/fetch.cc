@@ -93,14 +93,17 @@ struct fetch_job {
         } else {
           auto& part = *tp.resolved->partitions[static_cast<std::size_t>(pp.partition)];
           auto hw = part.high_watermark();
+          auto lso = part.producers().last_stable_offset(hw);
+          // read_committed reads up to the last stable offset only.
+          auto upper = isolation_level == 1 ? lso : hw;
           pd.high_watermark = hw;
-          pd.last_stable_offset = hw;
+          pd.last_stable_offset = lso;
           pd.log_start_offset = part.log().log_start_offset();
           auto limit = std::min<std::int64_t>(pp.max_bytes, budget);
           if (limit > 0 || first_with_data) {
             auto read = part.log().read(pp.fetch_offset,
                                         static_cast<std::size_t>(std::max<std::int64_t>(limit, 0)),
-                                        hw, first_with_data);
+                                        upper, first_with_data);
             if (!read) {
               pd.error_code = read.err().code() == errc::out_of_range
                                   ? kp::code(kp::error_code::offset_out_of_range)
@@ -109,6 +112,17 @@ struct fetch_job {
               auto size = static_cast<std::int64_t>(read->records.size());
               record_owners->push_back(read->records.owner());
               pd.records = read->records.bytes();
+              if (isolation_level == 1) {
+                // The aborted transactions the client must skip in what it got.
+                pd.aborted_transactions.emplace();
+                for (const auto& a :
+                     part.producers().aborted_between(read->first_offset, read->next_offset)) {
+                  kp::fetch_response::aborted_transaction at;
+                  at.producer_id = a.producer_id;
+                  at.first_offset = a.first_offset;
+                  pd.aborted_transactions->push_back(at);
+                }
+              }
               total += size;
               budget -= size;
               first_with_data = false;
@@ -130,11 +144,13 @@ struct fetch_job {
           pp.tracked->sent_log_start_offset = pd.log_start_offset;
         }
         if (!pd.records) pd.records = std::string_view();
-        // Without transactions nothing is aborted (read_committed sees the same data).
-        if (isolation_level == 1)
-          pd.aborted_transactions.emplace();
-        else
+        // read_committed always gets a list (empty without aborted data); read_uncommitted
+        // gets null, as Kafka answers.
+        if (isolation_level == 1) {
+          if (!pd.aborted_transactions) pd.aborted_transactions.emplace();
+        } else {
           pd.aborted_transactions = std::nullopt;
+        }
         out.partitions.push_back(std::move(pd));
       }
       if (incremental && out.partitions.empty()) continue;

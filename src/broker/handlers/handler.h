@@ -97,6 +97,14 @@ WHARF_DECLARE_HANDLER(create_partitions_handler, api_key::create_partitions, 0, 
 WHARF_DECLARE_HANDLER(incremental_alter_configs_handler, api_key::incremental_alter_configs, 0, 1);
 WHARF_DECLARE_HANDLER(api_versions_handler, api_key::api_versions, 0, 4);
 WHARF_DECLARE_HANDLER(describe_cluster_handler, api_key::describe_cluster, 0, 1);
+// Coordinators (this node) and transactions.
+WHARF_DECLARE_HANDLER(find_coordinator_handler, api_key::find_coordinator, 0, 6);
+WHARF_DECLARE_HANDLER(add_partitions_to_txn_handler, api_key::add_partitions_to_txn, 0, 5);
+WHARF_DECLARE_HANDLER(add_offsets_to_txn_handler, api_key::add_offsets_to_txn, 0, 4);
+WHARF_DECLARE_HANDLER(end_txn_handler, api_key::end_txn, 0, 5);
+WHARF_DECLARE_HANDLER(txn_offset_commit_handler, api_key::txn_offset_commit, 0, 4);
+WHARF_DECLARE_HANDLER(describe_transactions_handler, api_key::describe_transactions, 0, 0);
+WHARF_DECLARE_HANDLER(list_transactions_handler, api_key::list_transactions, 0, 1);
 
 #undef WHARF_DECLARE_HANDLER
 

@@ -14,7 +14,7 @@ constexpr api_handler entry() {
 }
 
 constexpr auto table = [] {
-  std::array<api_handler, 16> t{
+  std::array<api_handler, 23> t{
       entry<handlers::delete_records_handler>(),
       entry<handlers::init_producer_id_handler>(),
       entry<handlers::offset_for_leader_epoch_handler>(),
@@ -31,6 +31,13 @@ constexpr auto table = [] {
       entry<handlers::delete_topics_handler>(),
       entry<handlers::api_versions_handler>(),
       entry<handlers::describe_cluster_handler>(),
+      entry<handlers::find_coordinator_handler>(),
+      entry<handlers::add_partitions_to_txn_handler>(),
+      entry<handlers::add_offsets_to_txn_handler>(),
+      entry<handlers::end_txn_handler>(),
+      entry<handlers::txn_offset_commit_handler>(),
+      entry<handlers::describe_transactions_handler>(),
+      entry<handlers::list_transactions_handler>(),
   };
   std::sort(t.begin(), t.end(), [](const api_handler& a, const api_handler& b) {
     return static_cast<int>(a.key) < static_cast<int>(b.key);

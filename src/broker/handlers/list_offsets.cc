@@ -16,12 +16,16 @@ constexpr std::int64_t max_timestamp = -3;
 constexpr std::int64_t earliest_local_timestamp = -4;
 constexpr std::int64_t latest_tiered_timestamp = -5;
 
-void lookup(const partition& part, std::int64_t timestamp,
+void lookup(partition& part, std::int64_t timestamp, bool read_committed,
             kp::list_offsets_response::list_offsets_partition_response& out) {
   const auto& log = part.log();
   out.leader_epoch = 0;
   switch (timestamp) {
-    case latest_timestamp: out.offset = part.high_watermark(); return;
+    case latest_timestamp:
+      // read_committed consumers see the log up to the last stable offset.
+      out.offset = read_committed ? part.producers().last_stable_offset(part.high_watermark())
+                                  : part.high_watermark();
+      return;
     case earliest_timestamp:
     case earliest_local_timestamp: out.offset = log.log_start_offset(); return;
     case latest_tiered_timestamp:
@@ -71,7 +75,8 @@ void list_offsets_handler::handle(request_context& ctx, net::frame_responder res
           static_cast<std::size_t>(p.partition_index) >= t->partitions.size()) {
         out.error_code = kp::code(kp::error_code::unknown_topic_or_partition);
       } else {
-        lookup(*t->partitions[static_cast<std::size_t>(p.partition_index)], p.timestamp, out);
+        lookup(*t->partitions[static_cast<std::size_t>(p.partition_index)], p.timestamp,
+               request->isolation_level == 1, out);
         if (ctx.version() == 0 && out.offset >= 0) out.old_style_offsets.push_back(out.offset);
       }
       topic_out.partitions.push_back(out);

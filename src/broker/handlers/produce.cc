@@ -60,6 +60,15 @@ kp::produce_response::partition_produce_response append_partition(
   }
 
   const auto& header = summary->header;
+  if (header.is_transactional()) {
+    // Kafka's produce-side verification: the partition must be in the producer's open
+    // transaction (AddPartitionsToTxn first), so no record escapes its markers.
+    auto code = ctx.broker.transactions->verify_produce(header.producer_id, header.producer_epoch,
+                                                        t->name, data.index);
+    if (code != kp::error_code::none) {
+      return fail(code, "the partition is not part of an ongoing transaction of this producer");
+    }
+  }
   storage::append_options append;
   append.now_ms = now_ms();
   append.partition_leader_epoch = 0;
@@ -75,8 +84,17 @@ kp::produce_response::partition_produce_response append_partition(
     out.log_start_offset = part.log().log_start_offset();
     return out;
   }
+  // The transaction is open before its first batch is visible, so the last stable offset
+  // never passes it.
+  auto expected_base = part.log().log_end_offset();
+  if (header.is_transactional()) {
+    part.producers().note_transactional_batch(header.producer_id, expected_base);
+  }
   auto appended = part.log().append(*data.records, append);
   if (!appended) {
+    if (header.is_transactional()) {
+      part.producers().forget_transaction_start(header.producer_id, expected_base);
+    }
     logging::get("kafka")->error("append to {}-{} failed: {}", t->name, data.index,
                                  appended.err().message());
     return fail(kp::error_code::kafka_storage_error, appended.err().message());

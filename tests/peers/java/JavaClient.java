@@ -3,12 +3,16 @@
 //   produce --bootstrap B --topic T --count N [--compression C] [--prefix P]
 //           [--acks A] [--partition P] [--idempotence true|false]
 //   consume --bootstrap B --topic T --count N [--group G] [--timeout-ms MS]
+//   txn-produce --bootstrap B --topic T --transactional-id ID --plan commit:N,abort:M,...
 //
 // produce sends N records with key "<prefix>key-<i>", value "<prefix>value-<i>" and
 // headers idx=<i>, client=java, and prints one JSON line per acknowledged record.
 // consume reads N records from the beginning (subscribing with --group, or by
 // assigning every partition without one) and prints one JSON line per record:
 // {"topic","partition","offset","timestamp","key","value","headers":[[k,v],...]}.
+// txn-produce runs one transaction per plan step: step s sends N records with value
+// "t<s>-<i>" round-robin over the topic's partitions, then commits or aborts, and prints
+// {"step":s,"outcome":"commit"|"abort","records":N}.
 // Exit code 0 on success, 1 on an error or timeout, 2 on bad usage.
 
 import java.nio.charset.StandardCharsets;
@@ -46,6 +50,7 @@ public final class JavaClient {
             switch (args[0]) {
                 case "produce" -> produce(opts);
                 case "consume" -> consume(opts);
+                case "txn-produce" -> transactionalProduce(opts);
                 default -> usage("unknown command " + args[0]);
             }
         } catch (Exception e) {
@@ -85,6 +90,39 @@ public final class JavaClient {
                 System.out.println("{\"key\":" + json(prefix + "key-" + i)
                     + ",\"partition\":" + md.partition() + ",\"offset\":" + md.offset()
                     + ",\"timestamp\":" + md.timestamp() + "}");
+            }
+        }
+    }
+
+    private static void transactionalProduce(Map<String, String> opts) throws Exception {
+        String topic = required(opts, "topic");
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, required(opts, "bootstrap"));
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, required(opts, "transactional-id"));
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        try (KafkaProducer<byte[], byte[]> producer =
+                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            int partitions = producer.partitionsFor(topic).size();
+            String[] steps = required(opts, "plan").split(",");
+            for (int s = 0; s < steps.length; s++) {
+                String[] step = steps[s].split(":");
+                int count = Integer.parseInt(step[1]);
+                producer.beginTransaction();
+                for (int i = 0; i < count; i++) {
+                    producer.send(new ProducerRecord<>(topic, i % partitions,
+                        bytes("k" + i), bytes("t" + s + "-" + i)));
+                }
+                producer.flush();
+                if (step[0].equals("commit")) {
+                    producer.commitTransaction();
+                } else {
+                    producer.abortTransaction();
+                }
+                System.out.println("{\"step\":" + s + ",\"outcome\":" + json(step[0])
+                    + ",\"records\":" + count + "}");
             }
         }
     }
