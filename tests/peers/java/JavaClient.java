@@ -4,6 +4,8 @@
 //           [--acks A] [--partition P] [--idempotence true|false]
 //   consume --bootstrap B --topic T --count N [--group G] [--timeout-ms MS]
 //   txn-produce --bootstrap B --topic T --transactional-id ID --plan commit:N,abort:M,...
+//   eos-copy --bootstrap B --input I --output O --group G --transactional-id ID
+//            --count N [--batch K] [--crash-after C] [--timeout-ms MS]
 //
 // produce sends N records with key "<prefix>key-<i>", value "<prefix>value-<i>" and
 // headers idx=<i>, client=java, and prints one JSON line per acknowledged record.
@@ -13,6 +15,12 @@
 // txn-produce runs one transaction per plan step: step s sends N records with value
 // "t<s>-<i>" round-robin over the topic's partitions, then commits or aborts, and prints
 // {"step":s,"outcome":"commit"|"abort","records":N}.
+// eos-copy is a consume-transform-produce loop with exactly-once semantics: it reads I in
+// group G (read_committed), writes "copy:<value>" with the same key to O, and commits the
+// consumed offsets in the same transaction (sendOffsetsToTransaction), K records per
+// transaction, until the group's committed offsets reach N records in total. With
+// --crash-after C it halts the JVM (no cleanup) in the middle of a transaction after
+// sending C records, as a crashed processor would. Prints {"copied":n} at the end.
 // Exit code 0 on success, 1 on an error or timeout, 2 on bad usage.
 
 import java.nio.charset.StandardCharsets;
@@ -51,6 +59,7 @@ public final class JavaClient {
                 case "produce" -> produce(opts);
                 case "consume" -> consume(opts);
                 case "txn-produce" -> transactionalProduce(opts);
+                case "eos-copy" -> exactlyOnceCopy(opts);
                 default -> usage("unknown command " + args[0]);
             }
         } catch (Exception e) {
@@ -125,6 +134,85 @@ public final class JavaClient {
                     + ",\"records\":" + count + "}");
             }
         }
+    }
+
+    private static void exactlyOnceCopy(Map<String, String> opts) throws Exception {
+        String input = required(opts, "input");
+        String output = required(opts, "output");
+        String group = required(opts, "group");
+        int count = Integer.parseInt(required(opts, "count"));
+        int batch = Integer.parseInt(opts.getOrDefault("batch", "10"));
+        int crashAfter = Integer.parseInt(opts.getOrDefault("crash-after", "-1"));
+        long deadline = System.currentTimeMillis() + Long.parseLong(opts.getOrDefault("timeout-ms", "60000"));
+
+        Properties cprops = new Properties();
+        cprops.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, required(opts, "bootstrap"));
+        cprops.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        cprops.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        cprops.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        cprops.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        cprops.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(batch));
+        cprops.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
+        cprops.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
+        Properties pprops = new Properties();
+        pprops.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, required(opts, "bootstrap"));
+        pprops.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, required(opts, "transactional-id"));
+        pprops.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+
+        int sent = 0;
+        long copied = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                 new KafkaConsumer<>(cprops, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+             KafkaProducer<byte[], byte[]> producer =
+                 new KafkaProducer<>(pprops, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            consumer.subscribe(List.of(input));
+            while (System.currentTimeMillis() < deadline) {
+                var records = consumer.poll(Duration.ofMillis(200));
+                if (records.isEmpty()) {
+                    copied = committedTotal(consumer, input);
+                    if (copied >= count) {
+                        break;
+                    }
+                    continue;
+                }
+                producer.beginTransaction();
+                Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets = new HashMap<>();
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    producer.send(new ProducerRecord<>(output, r.key(),
+                        bytes("copy:" + new String(r.value(), StandardCharsets.UTF_8))));
+                    offsets.put(new TopicPartition(r.topic(), r.partition()),
+                        new org.apache.kafka.clients.consumer.OffsetAndMetadata(r.offset() + 1));
+                    sent++;
+                    if (sent == crashAfter) {
+                        producer.flush();
+                        Runtime.getRuntime().halt(3);
+                    }
+                }
+                producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+                producer.commitTransaction();
+            }
+        }
+        System.out.println("{\"copied\":" + copied + "}");
+        if (copied < count) {
+            System.err.println("JavaClient: timed out with " + copied + " of " + count + " copied");
+            System.exit(1);
+        }
+    }
+
+    // Records of the topic covered by the group's committed offsets (from offset 0).
+    private static long committedTotal(KafkaConsumer<byte[], byte[]> consumer, String topic) {
+        List<TopicPartition> parts = new ArrayList<>();
+        for (PartitionInfo p : consumer.partitionsFor(topic)) {
+            parts.add(new TopicPartition(topic, p.partition()));
+        }
+        long total = 0;
+        for (var e : consumer.committed(new java.util.HashSet<>(parts)).entrySet()) {
+            if (e.getValue() != null) {
+                total += e.getValue().offset();
+            }
+        }
+        return total;
     }
 
     private static void consume(Map<String, String> opts) {
