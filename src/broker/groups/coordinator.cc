@@ -1164,21 +1164,23 @@ error_code group_coordinator::heartbeat(const std::string& group_id, std::int32_
   return error_code::none;
 }
 
-std::vector<error_code> group_coordinator::leave(const std::string& group_id,
-                                                 const std::vector<leave_member>& leaving) {
-  std::vector<error_code> errors(leaving.size(), error_code::unknown_member_id);
+group_coordinator::leave_result group_coordinator::leave(const std::string& group_id,
+                                                         const std::vector<leave_member>& leaving) {
+  leave_result result;
   if (stopped_) {
-    std::fill(errors.begin(), errors.end(), error_code::not_coordinator);
-    return errors;
+    result.error = error_code::not_coordinator;
+    return result;
   }
   if (group_id.empty()) {
-    std::fill(errors.begin(), errors.end(), error_code::invalid_group_id);
-    return errors;
+    result.error = error_code::invalid_group_id;
+    return result;
   }
+  auto& errors = result.members;
+  errors.assign(leaving.size(), error_code::unknown_member_id);
   outbox out;
   std::unique_lock<std::mutex> lock;
   auto gp = lock_live([&] { return find(group_id); }, lock);
-  if (!gp) return errors;
+  if (!gp) return result;
   auto& g = *gp;
   for (std::size_t i = 0; i < leaving.size(); ++i) {
     const auto& who = leaving[i];
@@ -1202,7 +1204,7 @@ std::vector<error_code> group_coordinator::leave(const std::string& group_id,
     }
     if (g.state == group_state::dead) break;
   }
-  return errors;
+  return result;
 }
 
 // --- offsets ------------------------------------------------------------------------------

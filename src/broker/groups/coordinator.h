@@ -227,8 +227,12 @@ class group_coordinator : public std::enable_shared_from_this<group_coordinator>
                        const std::string& member_id,
                        const std::optional<std::string>& group_instance_id);
   // Per member, in request order; an unknown group is UNKNOWN_MEMBER_ID for every member.
-  std::vector<error_code> leave(const std::string& group_id,
-                                const std::vector<leave_member>& members);
+  // error is set (and members empty) when the request fails as a whole.
+  struct leave_result {
+    error_code error = error_code::none;
+    std::vector<error_code> members;
+  };
+  leave_result leave(const std::string& group_id, const std::vector<leave_member>& members);
 
   // Errors per entry, in request order. The caller has already answered entries for
   // unknown topics or partitions and leaves them out.

@@ -335,8 +335,10 @@ TEST_F(CoordinatorTest, LeavingMembersAndDeletingTheGroup) {
   ASSERT_EQ(coordinator->commit_offsets(c)[0], error_code::none);
   EXPECT_EQ(coordinator->delete_group("g"), error_code::non_empty_group);
 
-  auto errors = coordinator->leave("g", {{a, std::nullopt}, {"nobody", std::nullopt}});
-  EXPECT_EQ(errors, (std::vector<error_code>{error_code::none, error_code::unknown_member_id}));
+  auto left = coordinator->leave("g", {{a, std::nullopt}, {"nobody", std::nullopt}});
+  EXPECT_EQ(left.error, error_code::none);
+  EXPECT_EQ(left.members,
+            (std::vector<error_code>{error_code::none, error_code::unknown_member_id}));
   auto d = coordinator->describe_group("g");
   EXPECT_EQ(d.state, group_state::empty);
   EXPECT_EQ(d.protocol_type, "consumer");
@@ -347,7 +349,9 @@ TEST_F(CoordinatorTest, LeavingMembersAndDeletingTheGroup) {
   EXPECT_EQ(fetched.offsets[0].leader_epoch, 3);
   EXPECT_EQ(fetched.offsets[0].metadata, "m");
 
-  EXPECT_EQ(coordinator->leave("missing", {{"x", std::nullopt}})[0], error_code::unknown_member_id);
+  EXPECT_EQ(coordinator->leave("missing", {{"x", std::nullopt}}).members[0],
+            error_code::unknown_member_id);
+  EXPECT_EQ(coordinator->leave("", {{"x", std::nullopt}}).error, error_code::invalid_group_id);
   EXPECT_EQ(coordinator->delete_group("missing"), error_code::group_id_not_found);
   EXPECT_EQ(coordinator->delete_group(""), error_code::invalid_group_id);
   auto before = log->log.size();
@@ -390,7 +394,7 @@ TEST_F(CoordinatorTest, StaticMemberRejoinsWithoutRebalance) {
   EXPECT_EQ(heartbeat(new_id, 1, "instance-1"), error_code::none);
   EXPECT_EQ(heartbeat(new_id, 1, "instance-2"), error_code::unknown_member_id);
   // Removal by instance id alone.
-  EXPECT_EQ(coordinator->leave("g", {{"", "instance-1"}})[0], error_code::none);
+  EXPECT_EQ(coordinator->leave("g", {{"", "instance-1"}}).members[0], error_code::none);
   EXPECT_EQ(state(), group_state::empty);
 }
 
