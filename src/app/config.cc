@@ -63,6 +63,23 @@ void declare_options(config::schema& s, wharf_config& c) {
              "close Kafka connections idle this long (connections.max.idle.ms)");
   s.duration("broker.retention_check_interval", c.broker.retention_check_interval,
              "how often retention and compaction run (log.retention.check.interval.ms)");
+  s.duration("broker.group_initial_rebalance_delay", c.broker.group_initial_rebalance_delay,
+             "how long the first rebalance of an empty consumer group waits for more members "
+             "(group.initial.rebalance.delay.ms; Kafka's default is 3s)");
+  s.duration("broker.group_min_session_timeout", c.broker.group_min_session_timeout,
+             "shortest session timeout a group member may ask for (group.min.session.timeout.ms)");
+  s.duration("broker.group_max_session_timeout", c.broker.group_max_session_timeout,
+             "longest session timeout a group member may ask for (group.max.session.timeout.ms)");
+  s.integer("broker.offsets_topic_num_partitions", c.broker.offsets_topic_num_partitions, 1, 1000,
+            "partitions of __consumer_offsets when it is created "
+            "(offsets.topic.num.partitions)");
+  s.duration("broker.offsets_retention", c.broker.offsets_retention,
+             "committed offsets of a group are kept this long after it became empty "
+             "(offsets.retention.minutes)");
+  s.duration("broker.offsets_retention_check_interval", c.broker.offsets_retention_check_interval,
+             "how often expired offsets are removed (offsets.retention.check.interval.ms)");
+  s.integer("broker.offset_metadata_max_bytes", c.broker.offset_metadata_max_bytes, 0, 1 << 30,
+            "largest metadata string of a committed offset (offset.metadata.max.bytes)");
 
   s.list("kafka.bootstrap_servers", c.kafka.bootstrap_servers,
          "Kafka cluster the integration services use; empty means the embedded broker");

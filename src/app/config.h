@@ -57,6 +57,14 @@ struct wharf_config {
     std::uint64_t max_in_flight_request_bytes = 256ull * 1024 * 1024;
     std::chrono::milliseconds connections_max_idle{600'000};
     std::chrono::milliseconds retention_check_interval{300'000};
+    // The group coordinator (Kafka's group.* and offsets.* settings).
+    std::chrono::milliseconds group_initial_rebalance_delay{0};
+    std::chrono::milliseconds group_min_session_timeout{6'000};
+    std::chrono::milliseconds group_max_session_timeout{1'800'000};
+    int offsets_topic_num_partitions = 50;
+    std::chrono::milliseconds offsets_retention{7LL * 24 * 3'600'000};
+    std::chrono::milliseconds offsets_retention_check_interval{600'000};
+    std::int64_t offset_metadata_max_bytes = 4096;
   } broker;
 
   struct {

@@ -66,6 +66,13 @@ int serve(const wharf_config& config) {
     opts.connections_max_idle = config.broker.connections_max_idle;
     opts.max_in_flight_request_bytes = config.broker.max_in_flight_request_bytes;
     opts.retention_check_interval = config.broker.retention_check_interval;
+    opts.group_initial_rebalance_delay = config.broker.group_initial_rebalance_delay;
+    opts.group_min_session_timeout = config.broker.group_min_session_timeout;
+    opts.group_max_session_timeout = config.broker.group_max_session_timeout;
+    opts.offsets_topic_num_partitions = config.broker.offsets_topic_num_partitions;
+    opts.offsets_retention = config.broker.offsets_retention;
+    opts.offsets_retention_check_interval = config.broker.offsets_retention_check_interval;
+    opts.offset_metadata_max_bytes = config.broker.offset_metadata_max_bytes;
     auto started_broker = broker::broker::start(runtime, opts, metrics);
     if (!started_broker) {
       log->critical("embedded broker: {}", started_broker.err().message());

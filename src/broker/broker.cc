@@ -13,7 +13,9 @@
 #include "base/logging.h"
 #include "broker/broker_state.h"
 #include "broker/connection_handler.h"
+#include "broker/group_metrics.h"
 #include "broker/handlers/handler.h"
+#include "broker/offsets_topic.h"
 #include "net/frame_server.h"
 #include "net/io_runtime.h"
 
@@ -115,6 +117,9 @@ class broker_impl final : public broker {
     if (closed_) return true;
     closed_ = true;
     server_->stop_accepting();
+    // Parked JoinGroup/SyncGroup requests are answered now (NOT_COORDINATOR: the clients
+    // look for the coordinator again), so draining does not wait for rebalance timeouts.
+    state_->groups->shutdown();
     bool drained = server_->drain(deadline);
     {
       std::lock_guard lock(mutex_);
@@ -130,6 +135,8 @@ class broker_impl final : public broker {
   void run_maintenance() {
     auto log = logging::get("broker");
     auto next_cleanup = std::chrono::steady_clock::now() + state_->options.retention_check_interval;
+    auto next_offsets_expiry =
+        std::chrono::steady_clock::now() + state_->options.offsets_retention_check_interval;
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       wake_.wait_for(lock, std::chrono::seconds(1));
@@ -141,6 +148,10 @@ class broker_impl final : public broker {
       state_->transactions->abort_timed_out(wall_ms());
       auto deleted = state_->topics->run_maintenance(wall_ms(), cleanup);
       if (deleted > 0) log->info("retention deleted {} bytes of old segments", deleted);
+      if (now >= next_offsets_expiry) {
+        next_offsets_expiry = now + state_->options.offsets_retention_check_interval;
+        state_->groups->expire_offsets();
+      }
       lock.lock();
     }
   }
@@ -169,7 +180,50 @@ result<std::unique_ptr<broker>> broker::start(net::io_runtime& runtime, broker_o
   defaults.partitions = opts.default_partitions;
   WHARF_ASSIGN_OR_RETURN(state->topics, topic_manager::open(opts.data_dir, defaults));
   WHARF_ASSIGN_OR_RETURN(state->producer_ids, producer_id_allocator::open(opts.data_dir));
-  WHARF_ASSIGN_OR_RETURN(state->transactions, transaction_coordinator::open(*state, {}));
+
+  // The group coordinator, rebuilt from __consumer_offsets.
+  auto offsets_log = std::make_shared<offsets_topic_log>(*state->topics, state->appends,
+                                                         opts.offsets_topic_num_partitions);
+  groups::coordinator_options group_options;
+  group_options.initial_rebalance_delay_ms = opts.group_initial_rebalance_delay.count();
+  group_options.min_session_timeout_ms = static_cast<std::int32_t>(
+      std::min<std::int64_t>(opts.group_min_session_timeout.count(), INT32_MAX));
+  group_options.max_session_timeout_ms = static_cast<std::int32_t>(
+      std::min<std::int64_t>(opts.group_max_session_timeout.count(), INT32_MAX));
+  group_options.offsets_retention_ms = opts.offsets_retention.count();
+  group_options.offset_metadata_max_bytes =
+      static_cast<std::size_t>(std::max<std::int64_t>(opts.offset_metadata_max_bytes, 0));
+  state->groups =
+      groups::group_coordinator::create(group_options, make_io_scheduler(runtime), offsets_log);
+  WHARF_RETURN_IF_ERROR(offsets_log->replay_into(*state->groups));
+
+  // The transaction coordinator, rebuilt from __transaction_state; a committed
+  // transaction's offsets go to the group coordinator.
+  transaction_coordinator_options txn_options;
+  txn_options.offsets_partitions = opts.offsets_topic_num_partitions;
+  auto committer = [groups = state->groups](const std::string& group, std::int64_t producer_id,
+                                            const std::vector<pending_offset>& offsets,
+                                            bool commit) {
+    if (commit) {
+      std::vector<groups::commit_entry> entries;
+      entries.reserve(offsets.size());
+      for (const auto& o : offsets) {
+        entries.push_back(
+            {{o.topic, o.partition}, o.offset, o.leader_epoch, o.metadata.value_or("")});
+      }
+      auto err = groups->commit_transaction_offsets(group, entries);
+      if (err != kafka::protocol::error_code::none) {
+        logging::get("broker")->error(
+            "group {}: offsets of producer {}'s committed transaction "
+            "not written (error {})",
+            group, producer_id, static_cast<int>(err));
+      }
+    }
+    // Drops the staged view (UNSTABLE_OFFSET_COMMIT) either way.
+    groups->complete_transaction(producer_id, false);
+  };
+  WHARF_ASSIGN_OR_RETURN(state->transactions,
+                         transaction_coordinator::open(*state, txn_options, committer));
   state->topic_counters = &metrics.counter_family(
       "kafka_server_BrokerTopicMetrics_Count",
       "Kafka's BrokerTopicMetrics meters (BytesInPerSec, BytesOutPerSec, MessagesInPerSec, ...) "
@@ -229,6 +283,8 @@ result<std::unique_ptr<broker>> broker::start(net::io_runtime& runtime, broker_o
                 "Kafka's KafkaController gauges (GlobalTopicCount, GlobalPartitionCount).",
                 {{"name", "GlobalPartitionCount"}}, static_cast<double>(partitions));
   });
+
+  add_group_metrics(metrics, weak_state);
 
   net::frame_server_options listener;
   listener.name = "kafka";

@@ -35,6 +35,15 @@ struct broker_options {
   std::chrono::milliseconds connections_max_idle{600'000};
   // How often retention and compaction run (log.retention.check.interval.ms).
   std::chrono::milliseconds retention_check_interval{300'000};
+  // The group coordinator: Kafka's group.* and offsets.* settings (Kafka's initial
+  // rebalance delay is 3 s; 0 suits a local broker).
+  std::chrono::milliseconds group_initial_rebalance_delay{0};
+  std::chrono::milliseconds group_min_session_timeout{6'000};
+  std::chrono::milliseconds group_max_session_timeout{1'800'000};
+  int offsets_topic_num_partitions = 50;
+  std::chrono::milliseconds offsets_retention{7LL * 24 * 3'600'000};
+  std::chrono::milliseconds offsets_retention_check_interval{600'000};
+  std::int64_t offset_metadata_max_bytes = 4096;
 };
 
 class broker {

@@ -8,6 +8,7 @@
 #include "broker/append_notifier.h"
 #include "broker/broker.h"
 #include "broker/fetch_sessions.h"
+#include "broker/groups/coordinator.h"
 #include "broker/producer_ids.h"
 #include "broker/topic_manager.h"
 #include "broker/transactions/transaction_coordinator.h"
@@ -32,6 +33,8 @@ struct broker_state {
   std::unique_ptr<transaction_coordinator> transactions;
   append_notifier appends;
   std::unique_ptr<fetch_session_cache> fetch_sessions = std::make_unique<fetch_session_cache>();
+  // Consumer groups and committed offsets (declared after the topics it writes to).
+  std::shared_ptr<groups::group_coordinator> groups;
 
   // MSK's names (the JMX exporter's rendering of kafka.server:type=BrokerTopicMetrics).
   metrics::family<metrics::counter>* topic_counters = nullptr;     // {name, topic}

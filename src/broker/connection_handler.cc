@@ -37,6 +37,13 @@ void report_malformed_request(const request_context& ctx, const std::string& why
                               ctx.frame.version, why);
 }
 
+std::string client_host(const request_context& ctx) {
+  // remote_address is "<ip>:<port>" (IPv6 without brackets): drop the port.
+  const auto& remote = ctx.connection.remote_address;
+  auto colon = remote.rfind(':');
+  return "/" + (colon == std::string::npos ? remote : remote.substr(0, colon));
+}
+
 connection_handler::connection_handler(std::shared_ptr<broker_state> state)
     : state_(std::move(state)), log_(logging::get("kafka")) {}
 

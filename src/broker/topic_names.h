@@ -21,4 +21,11 @@ std::string unify_collision_chars(std::string_view name);
 // Topics whose name starts with "__" are internal (__consumer_offsets, ...).
 inline bool is_internal_topic(std::string_view name) { return name.rfind("__", 0) == 0; }
 
+// The topics only the broker's coordinators write (Kafka's Topic.isInternal): clients
+// producing to them get INVALID_TOPIC_EXCEPTION.
+inline bool is_coordinator_topic(std::string_view name) {
+  return name == "__consumer_offsets" || name == "__transaction_state" ||
+         name == "__share_group_state";
+}
+
 }  // namespace wharf::broker

@@ -1,5 +1,6 @@
-// FindCoordinator (key 10): this node coordinates every consumer group and transactional
-// id. v0-3 ask for one key; v4+ for a batch (coordinator_keys).
+// FindCoordinator (key 10): this broker coordinates every group and every transactional
+// id. v4+ asks for several keys at once. Finding a group coordinator creates
+// __consumer_offsets on first use.
 #include "kafka/protocol/generated/find_coordinator.h"
 
 #include "broker/handlers/handler.h"
@@ -13,44 +14,56 @@ namespace {
 constexpr std::int8_t group_key = 0;
 constexpr std::int8_t transaction_key = 1;
 
+struct coordinator_answer {
+  kp::error_code error = kp::error_code::none;
+  std::optional<std::string> message;
+  std::int32_t node_id = -1;
+  std::string host;
+  std::int32_t port = -1;
+};
+
+coordinator_answer find(request_context& ctx, std::int8_t key_type) {
+  coordinator_answer out;
+  if (key_type == group_key) {
+    out.error = ctx.broker.groups->prepare();
+  } else if (key_type != transaction_key) {
+    // Share groups (KIP-932) are not served.
+    out.error = kp::error_code::invalid_request;
+    out.message = "Unsupported key type " + std::to_string(key_type);
+    return out;
+  }
+  if (out.error != kp::error_code::none) return out;
+  out.node_id = ctx.broker.options.node_id;
+  out.host = ctx.broker.advertised_host;
+  out.port = ctx.broker.advertised_port;
+  return out;
+}
+
 }  // namespace
 
 void find_coordinator_handler::handle(request_context& ctx, net::frame_responder responder) {
   auto request = decode_or_close<kp::find_coordinator_request>(ctx, responder);
   if (!request) return;
   kp::find_coordinator_response response;
-  const auto& broker = ctx.broker;
-  bool known_type = request->key_type == group_key || request->key_type == transaction_key;
-  auto error = known_type ? kp::error_code::none : kp::error_code::invalid_request;
-  if (ctx.version() < 4) {
-    response.error_code = kp::code(error);
-    if (known_type) {
-      response.error_message = std::nullopt;
-      response.node_id = broker.options.node_id;
-      response.host = broker.advertised_host;
-      response.port = broker.advertised_port;
-    } else {
-      response.error_message = "Unknown coordinator type";
-      response.node_id = -1;
-      response.port = -1;
-    }
-  } else {
+  if (ctx.version() >= 4) {
     for (const auto& key : request->coordinator_keys) {
+      auto answer = find(ctx, request->key_type);
       kp::find_coordinator_response::coordinator c;
       c.key = key;
-      c.error_code = kp::code(error);
-      if (known_type) {
-        c.error_message = std::nullopt;
-        c.node_id = broker.options.node_id;
-        c.host = broker.advertised_host;
-        c.port = broker.advertised_port;
-      } else {
-        c.error_message = "Unknown coordinator type";
-        c.node_id = -1;
-        c.port = -1;
-      }
+      c.error_code = kp::code(answer.error);
+      c.error_message = answer.message;
+      c.node_id = answer.node_id;
+      c.host = answer.host;
+      c.port = answer.port;
       response.coordinators.push_back(std::move(c));
     }
+  } else {
+    auto answer = find(ctx, request->key_type);
+    response.error_code = kp::code(answer.error);
+    response.error_message = answer.message;
+    response.node_id = answer.node_id;
+    response.host = answer.host;
+    response.port = answer.port;
   }
   respond(ctx, responder, response);
 }

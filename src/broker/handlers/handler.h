@@ -30,6 +30,12 @@ inline constexpr std::int32_t all_topic_operations =
     (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
 inline constexpr std::int32_t operations_not_requested = -2147483647 - 1;
 
+// The client's address as Kafka reports it in group descriptions: "/127.0.0.1".
+std::string client_host(const request_context& ctx);
+
+// Authorized operations on a group (READ, DELETE, DESCRIBE) for DescribeGroups.
+inline constexpr std::int32_t all_group_operations = (1 << 3) | (1 << 6) | (1 << 8);
+
 // Logs a request that could not be decoded (once per connection at warn level).
 void report_malformed_request(const request_context& ctx, const std::string& why);
 
@@ -97,8 +103,20 @@ WHARF_DECLARE_HANDLER(create_partitions_handler, api_key::create_partitions, 0, 
 WHARF_DECLARE_HANDLER(incremental_alter_configs_handler, api_key::incremental_alter_configs, 0, 1);
 WHARF_DECLARE_HANDLER(api_versions_handler, api_key::api_versions, 0, 4);
 WHARF_DECLARE_HANDLER(describe_cluster_handler, api_key::describe_cluster, 0, 1);
-// Coordinators (this node) and transactions.
+// Consumer groups (the classic protocol). Kafka 4.3 serves OffsetCommit 2-10, OffsetFetch
+// 1-10 and DescribeGroups 0-6; the specs we generate from end one version earlier.
 WHARF_DECLARE_HANDLER(find_coordinator_handler, api_key::find_coordinator, 0, 6);
+WHARF_DECLARE_HANDLER(join_group_handler, api_key::join_group, 0, 9);
+WHARF_DECLARE_HANDLER(sync_group_handler, api_key::sync_group, 0, 5);
+WHARF_DECLARE_HANDLER(heartbeat_handler, api_key::heartbeat, 0, 4);
+WHARF_DECLARE_HANDLER(leave_group_handler, api_key::leave_group, 0, 5);
+WHARF_DECLARE_HANDLER(offset_commit_handler, api_key::offset_commit, 2, 9);
+WHARF_DECLARE_HANDLER(offset_fetch_handler, api_key::offset_fetch, 1, 9);
+WHARF_DECLARE_HANDLER(list_groups_handler, api_key::list_groups, 0, 5);
+WHARF_DECLARE_HANDLER(describe_groups_handler, api_key::describe_groups, 0, 5);
+WHARF_DECLARE_HANDLER(delete_groups_handler, api_key::delete_groups, 0, 2);
+WHARF_DECLARE_HANDLER(offset_delete_handler, api_key::offset_delete, 0, 0);
+// Transactions (the coordinator is this node).
 WHARF_DECLARE_HANDLER(add_partitions_to_txn_handler, api_key::add_partitions_to_txn, 0, 5);
 WHARF_DECLARE_HANDLER(add_offsets_to_txn_handler, api_key::add_offsets_to_txn, 0, 4);
 WHARF_DECLARE_HANDLER(end_txn_handler, api_key::end_txn, 0, 5);

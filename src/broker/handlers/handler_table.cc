@@ -14,7 +14,7 @@ constexpr api_handler entry() {
 }
 
 constexpr auto table = [] {
-  std::array<api_handler, 23> t{
+  std::array<api_handler, 33> t{
       entry<handlers::delete_records_handler>(),
       entry<handlers::init_producer_id_handler>(),
       entry<handlers::offset_for_leader_epoch_handler>(),
@@ -38,6 +38,16 @@ constexpr auto table = [] {
       entry<handlers::txn_offset_commit_handler>(),
       entry<handlers::describe_transactions_handler>(),
       entry<handlers::list_transactions_handler>(),
+      entry<handlers::join_group_handler>(),
+      entry<handlers::sync_group_handler>(),
+      entry<handlers::heartbeat_handler>(),
+      entry<handlers::leave_group_handler>(),
+      entry<handlers::offset_commit_handler>(),
+      entry<handlers::offset_fetch_handler>(),
+      entry<handlers::list_groups_handler>(),
+      entry<handlers::describe_groups_handler>(),
+      entry<handlers::delete_groups_handler>(),
+      entry<handlers::offset_delete_handler>(),
   };
   std::sort(t.begin(), t.end(), [](const api_handler& a, const api_handler& b) {
     return static_cast<int>(a.key) < static_cast<int>(b.key);

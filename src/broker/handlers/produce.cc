@@ -6,6 +6,7 @@
 
 #include "base/logging.h"
 #include "broker/handlers/handler.h"
+#include "broker/topic_names.h"
 #include "kafka/records/validate.h"
 
 namespace wharf::broker::handlers {
@@ -35,6 +36,10 @@ kp::produce_response::partition_produce_response append_partition(
   if (!t || data.index < 0 || static_cast<std::size_t>(data.index) >= t->partitions.size()) {
     return fail(kp::error_code::unknown_topic_or_partition,
                 "This server does not host this topic-partition.");
+  }
+  if (is_coordinator_topic(t->name)) {
+    return fail(kp::error_code::invalid_topic_exception,
+                "Cannot append to internal topic " + t->name);
   }
   if (request.acks != -1 && request.acks != 0 && request.acks != 1) {
     return fail(kp::error_code::invalid_required_acks, "acks must be -1, 0 or 1");

@@ -36,6 +36,17 @@ void txn_offset_commit_handler::handle(request_context& ctx, net::frame_responde
     code =
         ctx.broker.transactions->stage_offsets(request->transactional_id, request->producer_id,
                                                request->producer_epoch, request->group_id, offsets);
+    if (code == kp::error_code::none) {
+      // The group coordinator answers OffsetFetch(require_stable) with
+      // UNSTABLE_OFFSET_COMMIT for these until the transaction ends.
+      std::vector<groups::commit_entry> entries;
+      for (const auto& o : offsets) {
+        entries.push_back(
+            {{o.topic, o.partition}, o.offset, o.leader_epoch, o.metadata.value_or("")});
+      }
+      ctx.broker.groups->stage_transactional_offsets(request->group_id, request->producer_id,
+                                                     entries);
+    }
     if (ctx.version() < 2 && code == kp::error_code::producer_fenced) {
       code = kp::error_code::invalid_producer_epoch;
     }

@@ -198,15 +198,11 @@ std::optional<transaction_metadata> decode_transaction_log_value(std::string_vie
 }
 
 result<std::unique_ptr<transaction_coordinator>> transaction_coordinator::open(
-    broker_state& broker, transaction_coordinator_options options) {
-  std::unique_ptr<transaction_coordinator> c(new transaction_coordinator(broker, options));
+    broker_state& broker, transaction_coordinator_options options, offsets_committer committer) {
+  std::unique_ptr<transaction_coordinator> c(
+      new transaction_coordinator(broker, options, std::move(committer)));
   WHARF_RETURN_IF_ERROR(c->replay());
   return c;
-}
-
-void transaction_coordinator::set_offsets_committer(offsets_committer committer) {
-  std::lock_guard lock(mutex_);
-  committer_ = std::move(committer);
 }
 
 status transaction_coordinator::replay() {
@@ -348,9 +344,9 @@ error_code transaction_coordinator::complete_locked(transaction_metadata& m, boo
       return error_code::kafka_storage_error;
     }
   }
-  if (commit && committer_) {
+  if (committer_) {
     for (const auto& [group, offsets] : m.group_offsets) {
-      if (!offsets.empty()) committer_(group, offsets);
+      committer_(group, m.producer_id, offsets, commit);
     }
   }
   m.status = commit ? transaction_status::complete_commit : transaction_status::complete_abort;
@@ -517,7 +513,8 @@ error_code transaction_coordinator::add_offsets(const std::string& transactional
     return code;
   }
   auto now = wall_ms();
-  m->partitions.insert({"__consumer_offsets", internal_topic_partition_for(group_id, 50)});
+  m->partitions.insert(
+      {"__consumer_offsets", internal_topic_partition_for(group_id, options_.offsets_partitions)});
   m->group_offsets.try_emplace(group_id);
   if (m->status != transaction_status::ongoing) {
     m->status = transaction_status::ongoing;

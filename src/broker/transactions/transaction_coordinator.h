@@ -87,23 +87,22 @@ std::optional<transaction_metadata> decode_transaction_log_value(std::string_vie
 
 struct transaction_coordinator_options {
   std::int32_t state_partitions = 50;              // transaction.state.log.num.partitions
+  std::int32_t offsets_partitions = 50;            // offsets.topic.num.partitions
   std::chrono::milliseconds max_timeout{900'000};  // transaction.max.timeout.ms
-  std::chrono::milliseconds abort_timed_out_interval{
-      10'000};  // ...abort.timed.out.transaction.cleanup.interval.ms
 };
 
 class transaction_coordinator {
  public:
-  // Hands a committed transaction's group offsets to the group coordinator.
+  // Tells the group coordinator that a transaction with offsets for `group` ended:
+  // on commit the offsets become the group's committed offsets.
   using offsets_committer =
-      std::function<void(const std::string& group, const std::vector<pending_offset>& offsets)>;
+      std::function<void(const std::string& group, std::int64_t producer_id,
+                         const std::vector<pending_offset>& offsets, bool commit)>;
 
   // Replays __transaction_state (if it exists) and finishes transactions caught between
-  // prepare and complete.
+  // prepare and complete (which may commit offsets through committer).
   static result<std::unique_ptr<transaction_coordinator>> open(
-      broker_state& broker, transaction_coordinator_options options);
-
-  void set_offsets_committer(offsets_committer committer);
+      broker_state& broker, transaction_coordinator_options options, offsets_committer committer);
 
   struct producer_identity {
     kafka::protocol::error_code error = kafka::protocol::error_code::none;
@@ -151,8 +150,9 @@ class transaction_coordinator {
   std::vector<transaction_metadata> list() const;
 
  private:
-  transaction_coordinator(broker_state& broker, transaction_coordinator_options options)
-      : broker_(broker), options_(options) {}
+  transaction_coordinator(broker_state& broker, transaction_coordinator_options options,
+                          offsets_committer committer)
+      : broker_(broker), options_(options), committer_(std::move(committer)) {}
 
   status replay();
   // Writes the transaction's current state to __transaction_state.
