@@ -171,6 +171,8 @@ async function groupConsume(opts) {
     sessionTimeout: Number(opts['session-timeout-ms'] || 6000),
     heartbeatInterval: 1000,
     rebalanceTimeout: 10000,
+    // Idle members heartbeat (and notice rebalances) between fetches: keep fetches short.
+    maxWaitTimeInMs: 500,
   });
   const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
