@@ -56,11 +56,17 @@ class asio_timer final : public io_runtime::timer, public std::enable_shared_fro
 
   void start(std::chrono::milliseconds delay) {
     timer_.expires_after(delay);
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
-      // Whoever flips fired_ first wins: the expiry runs fn, a cancel prevents it.
-      if (!self->fired_.exchange(true)) self->fn_();
-      self->fn_ = nullptr;
-    });
+    // fn is released with the wait handler even when the handler never runs (stop() drops
+    // pending handlers): what fn captured must not outlive the runtime, e.g. a parked
+    // fetch whose waiter holds this timer and is held by fn (a cycle that would leak).
+    std::shared_ptr<void> release(nullptr,
+                                  [self = shared_from_this()](void*) { self->fn_ = nullptr; });
+    timer_.async_wait(
+        [self = shared_from_this(), release = std::move(release)](boost::system::error_code) {
+          // Whoever flips fired_ first wins: the expiry runs fn, a cancel prevents it.
+          if (!self->fired_.exchange(true)) self->fn_();
+          self->fn_ = nullptr;
+        });
   }
 
   bool cancel() override {

@@ -1,6 +1,6 @@
 """Client helpers for the broker tests: produce with every client peer and read a whole
-topic back from the beginning with manual partition assignment (no consumer groups,
-which the embedded broker does not serve yet).
+topic back from the beginning with manual partition assignment (consumer groups have
+their own helpers in test_broker_groups.py).
 
 Read records are normalized to dicts
 {"partition", "offset", "timestamp", "key", "value", "headers": [[name, value], ...]}

@@ -6,6 +6,8 @@
 //   txn-produce --bootstrap B --topic T --transactional-id ID --plan commit:N,abort:M,...
 //   eos-copy --bootstrap B --input I --output O --group G --transactional-id ID
 //            --count N [--batch K] [--crash-after C] [--timeout-ms MS]
+//   group-consume --bootstrap B --topic T --group G [--session-timeout-ms MS]
+//           [--instance ID] [--client-id ID]
 //
 // produce sends N records with key "<prefix>key-<i>", value "<prefix>value-<i>" and
 // headers idx=<i>, client=java, and prints one JSON line per acknowledged record.
@@ -21,6 +23,11 @@
 // transaction, until the group's committed offsets reach N records in total. With
 // --crash-after C it halts the JVM (no cleanup) in the middle of a transaction after
 // sending C records, as a crashed processor would. Prints {"copied":n} at the end.
+// group-consume is a consumer group member that runs until SIGTERM (then it closes and
+// leaves the group): for every poll it commits the offsets synchronously and only then
+// prints the records, one JSON line each ({"partition","offset","key","value"}), so a
+// record is printed once across the group; assignments are printed as
+// {"event":"assigned","partitions":[...]}.
 // Exit code 0 on success, 1 on an error or timeout, 2 on bad usage.
 
 import java.nio.charset.StandardCharsets;
@@ -31,8 +38,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -40,7 +51,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -60,6 +73,7 @@ public final class JavaClient {
                 case "consume" -> consume(opts);
                 case "txn-produce" -> transactionalProduce(opts);
                 case "eos-copy" -> exactlyOnceCopy(opts);
+                case "group-consume" -> groupConsume(opts);
                 default -> usage("unknown command " + args[0]);
             }
         } catch (Exception e) {
@@ -262,6 +276,81 @@ public final class JavaClient {
         }
     }
 
+    private static void groupConsume(Map<String, String> opts) throws InterruptedException {
+        String topic = required(opts, "topic");
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, required(opts, "bootstrap"));
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, required(opts, "group"));
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, opts.getOrDefault("client-id", "group-test"));
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, opts.getOrDefault("session-timeout-ms", "6000"));
+        props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
+        props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "30000");
+        if (opts.containsKey("instance")) {
+            props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, opts.get("instance"));
+        }
+        KafkaConsumer<byte[], byte[]> consumer =
+            new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        AtomicBoolean stopping = new AtomicBoolean(false);
+        Thread main = Thread.currentThread();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping.set(true);
+            consumer.wakeup();
+            try {
+                main.join(30000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {}
+
+            @Override
+            public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
+                List<Integer> ids = new ArrayList<>();
+                for (TopicPartition tp : partitions) {
+                    ids.add(tp.partition());
+                }
+                java.util.Collections.sort(ids);
+                System.out.println("{\"event\":\"assigned\",\"partitions\":" + ids + "}");
+                System.out.flush();
+            }
+        });
+        try {
+            while (!stopping.get()) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                for (TopicPartition tp : records.partitions()) {
+                    List<ConsumerRecord<byte[], byte[]>> recs = records.records(tp);
+                    offsets.put(tp, new OffsetAndMetadata(recs.get(recs.size() - 1).offset() + 1));
+                }
+                try {
+                    consumer.commitSync(offsets, Duration.ofSeconds(10));
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (KafkaException e) {
+                    // Revoked meanwhile: another member consumes these records again.
+                    System.err.println("JavaClient: commit failed: " + e);
+                    continue;
+                }
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    System.out.println("{\"partition\":" + r.partition() + ",\"offset\":" + r.offset()
+                        + ",\"key\":" + json(str(r.key())) + ",\"value\":" + json(str(r.value())) + "}");
+                }
+                System.out.flush();
+            }
+        } catch (WakeupException e) {
+            // shutting down
+        } finally {
+            consumer.close(Duration.ofSeconds(10));
+        }
+    }
+
     private static String recordJson(ConsumerRecord<byte[], byte[]> r) {
         StringBuilder hs = new StringBuilder("[");
         for (Header h : r.headers()) {
@@ -300,7 +389,9 @@ public final class JavaClient {
         System.err.println("JavaClient: " + why + "\nusage:\n"
             + "  produce --bootstrap B --topic T --count N [--compression C] [--prefix P]"
             + " [--acks A] [--partition P] [--idempotence true|false]\n"
-            + "  consume --bootstrap B --topic T --count N [--group G] [--timeout-ms MS]");
+            + "  consume --bootstrap B --topic T --count N [--group G] [--timeout-ms MS]\n"
+            + "  group-consume --bootstrap B --topic T --group G [--session-timeout-ms MS]"
+            + " [--instance ID] [--client-id ID]");
         System.exit(2);
     }
 

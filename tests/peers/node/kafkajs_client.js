@@ -5,14 +5,21 @@
 //        [--prefix P] [--compression none|gzip] [--acks -1|0|1] [--partition P]
 //   node kafkajs_client.js consume --bootstrap B --topic T --count N
 //        [--group G] [--timeout-ms MS]
+//   node kafkajs_client.js group-consume --bootstrap B --topic T --group G
+//        [--session-timeout-ms MS] [--client-id ID]
 //
 // produce sends N records in one batch with key "<prefix>key-<i>", value
 // "<prefix>value-<i>" and headers idx=<i>, client=kafkajs, then prints one JSON line
 // per record: {"key","partition","offset"}.
 // consume reads N records from the beginning in a consumer group and prints one JSON
 // line per record: {"topic","partition","offset","timestamp","key","value","headers"}
-// with headers as [[name, value], ...]. Exit 0 on success, 1 on error/timeout, 2 on
-// bad usage. kafkajs is loaded from .cache/node (tests/peers/setup_node.sh).
+// with headers as [[name, value], ...].
+// group-consume is a consumer group member that runs until SIGTERM (then it disconnects,
+// leaving the group): it commits each batch's offsets and only then prints its records,
+// one JSON line each ({"partition","offset","key","value"}); assignments are printed as
+// {"event":"assigned","partitions":[...]}.
+// Exit 0 on success, 1 on error/timeout, 2 on bad usage. kafkajs is loaded from
+// .cache/node (tests/peers/setup_node.sh).
 'use strict';
 
 const path = require('path');
@@ -43,7 +50,8 @@ function parseArgs(argv) {
     if (!rest[i].startsWith('--') || i + 1 >= rest.length) usage(`bad argument ${rest[i]}`);
     opts[rest[i].slice(2)] = rest[i + 1];
   }
-  for (const name of ['bootstrap', 'topic', 'count']) {
+  const required = command === 'group-consume' ? ['bootstrap', 'topic', 'group'] : ['bootstrap', 'topic', 'count'];
+  for (const name of required) {
     if (opts[name] === undefined) usage(`missing --${name}`);
   }
   return { command, opts };
@@ -57,7 +65,7 @@ const stderrLogger = () => ({ namespace, level, label, log }) => {
 
 function client(opts) {
   return new Kafka({
-    clientId: 'wharf-kafkajs-peer',
+    clientId: opts['client-id'] || 'wharf-kafkajs-peer',
     brokers: opts.bootstrap.split(','),
     logLevel: logLevel.ERROR,
     logCreator: stderrLogger,
@@ -157,10 +165,60 @@ async function consume(opts) {
   }
 }
 
+async function groupConsume(opts) {
+  const consumer = client(opts).consumer({
+    groupId: opts.group,
+    sessionTimeout: Number(opts['session-timeout-ms'] || 6000),
+    heartbeatInterval: 1000,
+    rebalanceTimeout: 10000,
+    // Idle members heartbeat (and notice rebalances) between fetches: keep fetches short.
+    maxWaitTimeInMs: 500,
+  });
+  const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const parts = (payload.memberAssignment[opts.topic] || []).slice().sort((a, b) => a - b);
+    emit({ event: 'assigned', partitions: parts });
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await consumer.disconnect(); // leaves the group
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  await consumer.connect();
+  await consumer.subscribe({ topics: [opts.topic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      if (batch.messages.length === 0) return;
+      const last = batch.messages[batch.messages.length - 1].offset;
+      // A failed commit (the partition was revoked) throws: kafkajs rejoins and the records
+      // are consumed again by whoever owns the partition then.
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+      for (const m of batch.messages) {
+        emit({
+          partition: batch.partition,
+          offset: Number(m.offset),
+          key: m.key === null ? null : m.key.toString('utf8'),
+          value: m.value === null ? null : m.value.toString('utf8'),
+        });
+      }
+    },
+  });
+  await new Promise(() => {}); // until SIGTERM
+}
+
 async function main() {
   const { command, opts } = parseArgs(process.argv.slice(2));
   if (command === 'produce') await produce(opts);
   else if (command === 'consume') await consume(opts);
+  else if (command === 'group-consume') await groupConsume(opts);
   else usage(`unknown command ${command}`);
 }
 
