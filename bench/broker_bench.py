@@ -4,7 +4,9 @@
 For 100 B and 1 KB records, acks=1 and acks=all, Kafka's own producer-perf-test
 (Java kafka-clients) produces to each broker and reports throughput and latency
 percentiles; a minimal librdkafka consumer (bench/rdkafka_consume_bench.cc, no output
-formatting) then reads the records back to measure consume throughput. The broker's own
+formatting) then reads the records back to measure consume throughput, and a minimal
+librdkafka producer (bench/rdkafka_produce_bench.cc) produces the same records again: it
+needs far less CPU than the Java tool, so more of the machine is left to the broker. The broker's own
 CPU time (all threads) during each phase is reported per GB of records: on this 2-core
 machine the clients share the cores with the broker, so throughput is often the
 client's limit, and broker CPU per GB shows the broker's cost directly. Also measured:
@@ -142,6 +144,26 @@ def produce(bootstrap: str, topic: str, records: int, size: int, acks: str) -> d
             "p50_ms": float(final[5]), "p99_ms": float(final[7]), "avg_ms": float(final[3])}
 
 
+PRODUCE_BENCH = Path(os.environ.get("WHARF_BUILD_DIR", REPO / "build" / "release")) / \
+    "bench" / "rdkafka_produce_bench"
+
+
+def produce_rdkafka(bootstrap: str, topic: str, records: int, size: int, acks: str) -> dict:
+    """The same records from a minimal librdkafka producer (bench/rdkafka_produce_bench.cc),
+    which leaves more of the two cores to the broker than the Java tool does."""
+    run_cli("topics", "--bootstrap-server", bootstrap, "--create", "--topic", topic,
+            "--partitions", "1", "--replication-factor", "1")
+    out = subprocess.run([str(PRODUCE_BENCH), bootstrap, topic, str(records), str(size), acks],
+                         capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    if out.returncode != 0:
+        raise RuntimeError(f"librdkafka produce to {bootstrap} failed: {out.stderr[-2000:]}")
+    fields = dict(item.split("=") for item in out.stdout.split())
+    seconds = float(fields["seconds"])
+    return {"records_per_s": int(fields["records"]) / seconds,
+            "mb_per_s": int(fields["bytes"]) / seconds / 1e6,
+            "p50_ms": float(fields["p50_ms"]), "p99_ms": float(fields["p99_ms"])}
+
+
 CONSUME_BENCH = Path(os.environ.get("WHARF_BUILD_DIR", REPO / "build" / "release")) / \
     "bench" / "rdkafka_consume_bench"
 
@@ -218,9 +240,12 @@ def main() -> int:
                     c = consume(bootstrap, topic, count, size)
                     cpu2 = cpu_seconds(pids[name])
                     f = raw_fetch(bootstrap, topic, count)
+                    cpu3 = cpu_seconds(pids[name])
+                    r = produce_rdkafka(bootstrap, f"{topic}-rd", count, size, acks)
+                    r["cpu_s_per_gb"] = (cpu_seconds(pids[name]) - cpu3) / gb
                     p["cpu_s_per_gb"] = (cpu1 - cpu0) / gb
                     c["cpu_s_per_gb"] = (cpu2 - cpu1) / gb
-                    result[name] = (p, c, f)
+                    result[name] = (p, c, f, r)
                 rows.append((size, acks, count, result))
     finally:
         kafka.stop()
@@ -228,12 +253,12 @@ def main() -> int:
 
     print(f"\nwharf ready (exec to first ApiVersions answer): {wharf.ready_ms:.1f} ms; "
           f"idle RSS {idle_rss:.1f} MB\n")
-    header = (f"{'record':>6} {'acks':>4} {'records':>8} | {'metric':<18} | {'wharf':>10} | "
+    header = (f"{'record':>6} {'acks':>4} {'records':>8} | {'metric':<24} | {'wharf':>10} | "
               f"{'kafka':>10} | {'wharf/kafka':>11}")
     print(header)
     print("-" * len(header))
     for size, acks, count, result in rows:
-        (wp, wc, wf), (kp, kc, kf) = result["wharf"], result["kafka"]
+        (wp, wc, wf, wr), (kp, kc, kf, kr) = result["wharf"], result["kafka"]
         metrics = [
             ("produce MB/s", wp["mb_per_s"], kp["mb_per_s"]),
             ("produce rec/s", wp["records_per_s"], kp["records_per_s"]),
@@ -244,10 +269,14 @@ def main() -> int:
             ("consume rec/s", wc["records_per_s"], kc["records_per_s"]),
             ("consume CPU s/GB", wc["cpu_s_per_gb"], kc["cpu_s_per_gb"]),
             ("raw fetch MB/s", wf["mb_per_s"], kf["mb_per_s"]),
+            ("rdkafka produce MB/s", wr["mb_per_s"], kr["mb_per_s"]),
+            ("rdkafka produce p50 ms", wr["p50_ms"], kr["p50_ms"]),
+            ("rdkafka produce p99 ms", wr["p99_ms"], kr["p99_ms"]),
+            ("rdkafka produce CPU s/GB", wr["cpu_s_per_gb"], kr["cpu_s_per_gb"]),
         ]
         for label, w, k in metrics:
             ratio = w / k if k else float("inf")
-            print(f"{size:>5}B {acks:>4} {count:>8} | {label:<18} | {w:>10.1f} | {k:>10.1f} | "
+            print(f"{size:>5}B {acks:>4} {count:>8} | {label:<24} | {w:>10.1f} | {k:>10.1f} | "
                   f"{ratio:>10.2f}x")
     return 0
 
