@@ -174,7 +174,7 @@ def main() -> int:
         kafka.stop()
         wharf.stop()
 
-    header = f"{'metric':<34} | {'wharf':>9} | {'kafka':>9} | {'wharf/kafka':>11}"
+    header = f"{'metric':<38} | {'wharf':>9} | {'kafka':>9} | {'wharf/kafka':>11}"
     print("\n" + header)
     print("-" * len(header))
     rows = []
@@ -189,7 +189,7 @@ def main() -> int:
     rows.append(("produce -> consume p99 ms", percentile(w, 0.99) * 1000,
                  percentile(k, 0.99) * 1000))
     for label, wv, kv in rows:
-        print(f"{label:<34} | {wv:>9.1f} | {kv:>9.1f} | {wv / kv if kv else float('inf'):>10.2f}x")
+        print(f"{label:<38} | {wv:>9.1f} | {kv:>9.1f} | {wv / kv if kv else float('inf'):>10.2f}x")
     return 0
 
 
