@@ -94,6 +94,10 @@ void declare_options(config::schema& s, wharf_config& c) {
   s.duration("kafka.producer_delivery_timeout", c.kafka.producer_delivery_timeout,
              "how long the shared producer tries to deliver a record before reporting an "
              "error (message.timeout.ms)");
+  s.list("kafka.client_properties", c.kafka.client_properties,
+         "extra librdkafka properties as name=value for every Kafka client of the services "
+         "(security.protocol=SASL_SSL, sasl.mechanism=PLAIN, ...; a value cannot hold a "
+         "comma)");
 
   declare_listener(s, "admin", c.admin, "the admin HTTP API (health, metrics, console)");
   declare_listener(s, "schema_registry", c.schema_registry, "the Schema Registry API");
@@ -152,6 +156,14 @@ loaded_config load_config(const std::string& file, const std::vector<std::string
   for (const auto& flag : set_flags) append(out.schema->set(flag));
 
   auto& c = *out.values;
+  for (const auto& property : c.kafka.client_properties) {
+    auto eq = property.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      out.problems.push_back({"kafka.client_properties",
+                              {file.empty() ? "configuration" : file, 0},
+                              "'" + property + "' is not name=value"});
+    }
+  }
   // Checks that involve more than one option.
   for (listener_config* l : std::initializer_list<listener_config*>{&c.admin, &c.schema_registry,
                                                                     &c.rest_proxy, &c.connect}) {

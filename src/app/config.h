@@ -84,6 +84,7 @@ struct wharf_config {
     std::uint64_t producer_max_in_flight_bytes = 64ull << 20;
     std::chrono::milliseconds request_timeout{10'000};
     std::chrono::milliseconds producer_delivery_timeout{30'000};
+    std::vector<std::string> client_properties;  // "name=value" librdkafka properties
   } kafka;
 
   listener_config admin{.port = 8080};

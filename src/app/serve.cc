@@ -130,6 +130,10 @@ int serve(const wharf_config& config) {
       opts.producer_max_in_flight_bytes = config.kafka.producer_max_in_flight_bytes;
       opts.request_timeout = config.kafka.request_timeout;
       opts.producer_delivery_timeout = config.kafka.producer_delivery_timeout;
+      for (const auto& property : config.kafka.client_properties) {
+        auto eq = property.find('=');
+        opts.properties[property.substr(0, eq)] = property.substr(eq + 1);
+      }
       auto connected = kafka::client::cluster::connect(opts);
       if (!connected) {
         log->critical("Kafka client: {}", connected.err().message());

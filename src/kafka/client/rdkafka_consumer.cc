@@ -2,6 +2,7 @@
 // consumer queue, so poll() serves records, rebalances and errors in one place.
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "base/logging.h"
 #include "kafka/client/consumer.h"
@@ -102,14 +103,38 @@ class rdkafka_consumer final : public consumer {
     return out;
   }
 
-  status seek(const std::vector<partition_offset>& positions) override {
+  status seek(const std::vector<partition_offset>& requested) override {
     WHARF_RETURN_IF_ERROR(check_open());
-    auto list = to_list(positions);
-    if (auto* err = rd_kafka_seek_partitions(rk_, list.get(), seek_timeout_ms)) {
-      return error_from(err);
+    // librdkafka resolves "beginning" and "end" later, in the fetcher: records produced in
+    // between would be skipped. Resolve them now, so the position is the log's end at the
+    // time of the call.
+    auto positions = requested;
+    for (auto& p : positions) {
+      if (p.offset != offset_beginning && p.offset != offset_end) continue;
+      std::int64_t low = 0, high = 0;
+      if (auto err = rd_kafka_query_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low,
+                                                      &high, seek_timeout_ms)) {
+        return error_from(err);
+      }
+      p.offset = p.offset == offset_beginning ? low : high;
     }
-    if (auto err = first_partition_error(list.get())) return *err;
-    return done{};
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(seek_timeout_ms);
+    while (true) {
+      auto list = to_list(positions);
+      if (auto* err = rd_kafka_seek_partitions(rk_, list.get(), seek_timeout_ms)) {
+        return error_from(err);
+      }
+      auto err = first_partition_error(list.get());
+      if (!err) return done{};
+      // librdkafka refuses to seek a partition whose fetcher has not started yet (just
+      // assigned, its committed offset still being looked up), where Kafka's Java
+      // consumer allows it. The fetcher starts within a round trip or two: try again.
+      // (Assigning again with the offsets instead leaves librdkafka 2.0.2's fetcher
+      // paused when the first assignment is still starting.)
+      if (err->code() != codes::local_state) return *err;
+      if (std::chrono::steady_clock::now() >= deadline) return *err;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
 
   result<std::optional<consumed_record>> poll(std::chrono::milliseconds timeout) override {

@@ -40,23 +40,33 @@ bj::object partition_json(const kc::partition_info& p) {
   return bj::object{{"partition", p.id}, {"leader", p.leader}, {"replicas", std::move(replicas)}};
 }
 
+// Metadata reads show the cluster as it is now; produce requests may use metadata a few
+// seconds old (a topic missing from it is looked up again).
+enum class freshness { current, cached };
+
 // Calls then(metadata, topic) with the topic, or answers 40401 (or the Kafka error).
 void with_topic(
     const context_ptr& ctx, const std::string& topic, http::responder respond,
-    std::function<void(const metadata_snapshot&, const kc::topic_info&, http::responder)> then) {
-  ctx->metadata->get(topic, [respond = std::move(respond), then = std::move(then),
-                             topic](kc::result<metadata_snapshot> md) mutable {
+    std::function<void(const metadata_snapshot&, const kc::topic_info&, http::responder)> then,
+    freshness f = freshness::current) {
+  auto found = [respond = std::move(respond), then = std::move(then),
+                topic](kc::result<metadata_snapshot> md) mutable {
     if (!md.ok()) return respond(error_response(from_kafka(md.err())));
     const auto* t = (*md)->topic(topic);
     if (!t) return respond(error_response(topic_not_found()));
     then(*md, *t, std::move(respond));
-  });
+  };
+  if (f == freshness::current) {
+    ctx->metadata->refresh(std::move(found));
+  } else {
+    ctx->metadata->get(topic, std::move(found));
+  }
 }
 
 // --- metadata -------------------------------------------------------------------------
 
 void list_topics(const context_ptr& ctx, http::request&&, http::responder respond) {
-  ctx->metadata->get(std::nullopt, [respond](kc::result<metadata_snapshot> md) {
+  ctx->metadata->refresh([respond](kc::result<metadata_snapshot> md) {
     if (!md.ok()) return respond(error_response(from_kafka(md.err())));
     bj::array names;
     for (const auto& t : (*md)->topics) {
@@ -126,7 +136,7 @@ void get_partition_offsets(const context_ptr& ctx, http::request&& req, http::re
 }
 
 void list_brokers(const context_ptr& ctx, http::request&&, http::responder respond) {
-  ctx->metadata->get(std::nullopt, [respond](kc::result<metadata_snapshot> md) {
+  ctx->metadata->refresh([respond](kc::result<metadata_snapshot> md) {
     if (!md.ok()) return respond(error_response(from_kafka(md.err())));
     bj::array ids;
     for (const auto& b : (*md)->brokers) ids.push_back(b.id);
@@ -221,7 +231,8 @@ void produce(const context_ptr& ctx, http::request&& req, http::responder respon
               [batch, i](kc::result<kc::delivery_report> r) { batch->complete(i, r); });
           if (!queued.ok()) batch->complete(i, queued.err());
         }
-      });
+      },
+      freshness::cached);
 }
 
 // --- consumers ------------------------------------------------------------------------

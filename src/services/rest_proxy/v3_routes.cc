@@ -130,20 +130,25 @@ bj::object config_json(const links& l, const std::string& topic, const kc::confi
 
 using cluster_then = std::function<void(const metadata_snapshot&, const links&, http::responder)>;
 
-// Checks {cluster_id} against the cluster we reach, then calls then.
+// Checks {cluster_id} against the cluster we reach, then calls then. Reads see the
+// cluster as it is now; produce (need_topic set) may use cached metadata with the topic.
 void with_cluster(const context_ptr& ctx, const http::request& req, http::responder respond,
                   std::optional<std::string> need_topic, cluster_then then) {
   links l{ctx->base_url(req), req.param("cluster_id")};
-  ctx->metadata->get(
-      std::move(need_topic), [l = std::move(l), respond = std::move(respond),
-                              then = std::move(then)](kc::result<metadata_snapshot> md) mutable {
-        if (!md.ok()) return respond(error_response(from_kafka(md.err())));
-        if ((*md)->cluster_id != l.cluster_id) {
-          return respond(error_response(error_codes::not_found,
-                                        fmt::format("Cluster {} cannot be found.", l.cluster_id)));
-        }
-        then(*md, l, std::move(respond));
-      });
+  auto checked = [l = std::move(l), respond = std::move(respond),
+                  then = std::move(then)](kc::result<metadata_snapshot> md) mutable {
+    if (!md.ok()) return respond(error_response(from_kafka(md.err())));
+    if ((*md)->cluster_id != l.cluster_id) {
+      return respond(error_response(error_codes::not_found,
+                                    fmt::format("Cluster {} cannot be found.", l.cluster_id)));
+    }
+    then(*md, l, std::move(respond));
+  };
+  if (need_topic) {
+    ctx->metadata->get(std::move(need_topic), std::move(checked));
+  } else {
+    ctx->metadata->refresh(std::move(checked));
+  }
 }
 
 void with_topic(const context_ptr& ctx, const http::request& req, http::responder respond,
@@ -151,7 +156,7 @@ void with_topic(const context_ptr& ctx, const http::request& req, http::responde
                                    http::responder)>
                     then) {
   auto name = req.param("topic_name");
-  with_cluster(ctx, req, std::move(respond), name,
+  with_cluster(ctx, req, std::move(respond), std::nullopt,
                [name, then = std::move(then)](const metadata_snapshot& md, const links& l,
                                               http::responder respond) {
                  const auto* t = md->topic(name);
@@ -162,7 +167,7 @@ void with_topic(const context_ptr& ctx, const http::request& req, http::responde
 
 void list_clusters(const context_ptr& ctx, http::request&& req, http::responder respond) {
   auto base = ctx->base_url(req);
-  ctx->metadata->get(std::nullopt, [base, respond](kc::result<metadata_snapshot> md) {
+  ctx->metadata->refresh([base, respond](kc::result<metadata_snapshot> md) {
     if (!md.ok()) return respond(error_response(from_kafka(md.err())));
     links l{base, (*md)->cluster_id};
     bj::array data;
