@@ -14,7 +14,7 @@ namespace kc = kafka::client;
 
 consumer_instance::consumer_instance(consumer_settings settings,
                                      std::unique_ptr<kc::consumer> consumer,
-                                     kc::worker_pool& workers, const consumer_limits&)
+                                     kc::worker_pool& workers)
     : settings_(std::move(settings)),
       consumer_(std::move(consumer)),
       queue_(std::make_shared<kc::serial_queue>(workers)),
@@ -203,7 +203,7 @@ api_result<std::shared_ptr<consumer_instance>> consumer_registry::create(
                      "Invalid consumer configuration: " + consumer.err().message()};
   }
   auto instance = std::make_shared<consumer_instance>(std::move(settings), std::move(*consumer),
-                                                      cluster_.workers(), limits_);
+                                                      cluster_.workers());
   instances_[key] = instance;
   return instance;
 }

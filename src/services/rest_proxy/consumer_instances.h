@@ -45,7 +45,7 @@ enum class subscription_mode { none, topics, pattern, manual };
 class consumer_instance : public std::enable_shared_from_this<consumer_instance> {
  public:
   consumer_instance(consumer_settings settings, std::unique_ptr<kafka::client::consumer> consumer,
-                    kafka::client::worker_pool& workers, const consumer_limits& limits);
+                    kafka::client::worker_pool& workers);
 
   const std::string& group() const { return settings_.group; }
   const std::string& name() const { return settings_.name; }

@@ -549,8 +549,8 @@ void get_assignment(const context_ptr& ctx, http::request&& req, http::responder
 }
 
 // Seeks, answering Java's IllegalStateException (40903) for unassigned partitions.
-void seek_and_answer(const context_ptr& ctx, consumer_instance::session& s,
-                     std::vector<kc::partition_offset> positions, http::responder& respond) {
+void seek_and_answer(consumer_instance::session& s, std::vector<kc::partition_offset> positions,
+                     http::responder& respond) {
   auto assigned = s.consumer.assignment();
   if (!assigned.ok()) return respond(error_response(from_kafka(assigned.err())));
   std::vector<kc::topic_partition> touched;
@@ -562,7 +562,6 @@ void seek_and_answer(const context_ptr& ctx, consumer_instance::session& s,
     }
     touched.push_back(tp);
   }
-  (void)ctx;
   auto done = s.consumer.seek(positions);
   if (!done.ok()) return respond(error_response(illegal_state(done.err().message())));
   drop_held_back(s, &touched);
@@ -605,7 +604,7 @@ void seek_to_offsets(const context_ptr& ctx, http::request&& req, http::responde
           auto offset = found->empty() ? kc::offset_end : (*found)[0].offset;
           positions.push_back({tp.topic, tp.partition, offset < 0 ? kc::offset_end : offset});
         }
-        seek_and_answer(ctx, s, std::move(positions), respond);
+        seek_and_answer(s, std::move(positions), respond);
       });
 }
 
@@ -616,13 +615,13 @@ void seek_to(const context_ptr& ctx, http::request&& req, http::responder respon
   auto partitions = parse_partitions(*body);
   if (!partitions.ok()) return respond(error_response(partitions.err()));
   with_instance(ctx, req, std::move(respond),
-                [ctx, partitions = std::move(*partitions), logical_offset](
-                    consumer_instance::session& s, http::responder& respond) {
+                [partitions = std::move(*partitions), logical_offset](consumer_instance::session& s,
+                                                                      http::responder& respond) {
                   std::vector<kc::partition_offset> positions;
                   for (const auto& p : partitions) {
                     positions.push_back({p.topic, p.partition, logical_offset});
                   }
-                  seek_and_answer(ctx, s, std::move(positions), respond);
+                  seek_and_answer(s, std::move(positions), respond);
                 });
 }
 
