@@ -1,5 +1,6 @@
 // REST Proxy API v3 (plain JSON under /v3): clusters, topics (list, create, get,
-// delete), topic configs, partitions, and producing a record.
+// delete), topic configs, partitions, producing a record, and consumer groups with
+// their consumers and lags.
 #include <fmt/format.h>
 
 #include <boost/json/array.hpp>
@@ -388,6 +389,251 @@ void produce_record(const context_ptr& ctx, http::request&& req, http::responder
       });
 }
 
+// --- consumer groups ------------------------------------------------------------------
+
+// librdkafka's state names ("PreparingRebalance") as Kafka's enum ("PREPARING_REBALANCE").
+std::string group_state(const std::string& name) {
+  std::string out;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    auto c = static_cast<unsigned char>(name[i]);
+    if (i > 0 && std::isupper(c)) out += '_';
+    out += static_cast<char>(std::toupper(c));
+  }
+  return out.empty() ? "UNKNOWN" : out;
+}
+
+std::string group_url(const links& l, const std::string& group) {
+  return l.cluster() + "/consumer-groups/" + group;
+}
+
+bj::object group_json(const links& l, const kc::group_description& g) {
+  auto self = group_url(l, g.group_id);
+  bj::object out{{"kind", "KafkaConsumerGroup"},
+                 {"metadata", resource_metadata(self, l.crn() + "/consumer-group=" + g.group_id)},
+                 {"cluster_id", l.cluster_id},
+                 {"consumer_group_id", g.group_id},
+                 {"is_simple", g.is_simple},
+                 {"partition_assignor", g.partition_assignor},
+                 {"state", group_state(g.state)},
+                 {"type", "CLASSIC"},
+                 {"is_mixed_consumer_group", false}};
+  out["coordinator"] =
+      g.coordinator_id >= 0
+          ? bj::value(related(l.cluster() + "/brokers/" + std::to_string(g.coordinator_id)))
+          : bj::value();
+  out["consumers"] = related(self + "/consumers");
+  out["lag_summary"] = related(self + "/lag-summary");
+  return out;
+}
+
+bj::object consumer_json(const links& l, const std::string& group, const kc::group_member& m) {
+  auto self = group_url(l, group) + "/consumers/" + m.member_id;
+  return bj::object{
+      {"kind", "KafkaConsumer"},
+      {"metadata",
+       resource_metadata(self, l.crn() + "/consumer-group=" + group + "/consumer=" + m.member_id)},
+      {"cluster_id", l.cluster_id},
+      {"consumer_group_id", group},
+      {"consumer_id", m.member_id},
+      {"instance_id",
+       m.group_instance_id.empty() ? bj::value() : bj::value(bj::string(m.group_instance_id))},
+      {"client_id", m.client_id},
+      {"assignments", related(self + "/assignments")}};
+}
+
+// One described group, or 404 if the cluster does not know it (Kafka describes an
+// unknown group as Dead with no members).
+api_result<kc::group_description> describe_group(kc::admin& admin, const std::string& group) {
+  auto described = admin.describe_groups({group});
+  if (!described.ok()) return from_kafka(described.err());
+  if (described->empty() || (*described)[0].error_code == kc::codes::group_id_not_found ||
+      ((*described)[0].state == "Dead" && (*described)[0].members.empty())) {
+    return api_error{error_codes::not_found,
+                     fmt::format("Consumer group {} cannot be found.", group)};
+  }
+  if ((*described)[0].error_code != 0) {
+    return from_kafka(kc::kafka_error::from_code((*described)[0].error_code));
+  }
+  return std::move((*described)[0]);
+}
+
+// Runs fn(group description) on a worker after the cluster check; fn answers.
+void with_group(
+    const context_ptr& ctx, http::request&& req, http::responder respond,
+    std::function<void(const links&, const kc::group_description&, http::responder&)> fn) {
+  auto group = req.param("consumer_group_id");
+  with_cluster(ctx, req, std::move(respond), std::nullopt,
+               [ctx, group, fn = std::move(fn)](const metadata_snapshot&, const links& l,
+                                                http::responder respond) {
+                 ctx->workers().post([ctx, group, fn, l, respond]() mutable {
+                   auto described = describe_group(ctx->admin(), group);
+                   if (!described.ok()) return respond(error_response(described.err()));
+                   fn(l, *described, respond);
+                 });
+               });
+}
+
+struct partition_lag {
+  std::string topic;
+  std::int32_t partition;
+  std::int64_t current_offset;
+  std::int64_t log_end_offset;
+  const kc::group_member* member;  // nullptr: not assigned to anyone now
+  std::int64_t lag() const { return std::max<std::int64_t>(0, log_end_offset - current_offset); }
+};
+
+// Lag of every partition the group has committed an offset for.
+api_result<std::vector<partition_lag>> group_lags(kc::admin& admin,
+                                                  const kc::group_description& group) {
+  auto committed = admin.group_offsets(group.group_id, {});
+  if (!committed.ok()) return from_kafka(committed.err());
+  std::vector<partition_lag> out;
+  for (const auto& c : *committed) {
+    if (c.offset < 0) continue;
+    auto marks = admin.query_watermarks(c.topic, c.partition);
+    if (!marks.ok()) return from_kafka(marks.err());
+    const kc::group_member* owner = nullptr;
+    for (const auto& m : group.members) {
+      for (const auto& tp : m.assignment) {
+        if (tp.topic == c.topic && tp.partition == c.partition) owner = &m;
+      }
+    }
+    out.push_back({c.topic, c.partition, c.offset, marks->high, owner});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+  });
+  return out;
+}
+
+bj::value text_or_null(const kc::group_member* m, std::string kc::group_member::*field) {
+  if (!m || (m->*field).empty()) return bj::value();
+  return bj::string(m->*field);
+}
+
+void list_groups(const context_ptr& ctx, http::request&& req, http::responder respond) {
+  with_cluster(
+      ctx, req, std::move(respond), std::nullopt,
+      [ctx](const metadata_snapshot&, const links& l, http::responder respond) {
+        ctx->workers().post([ctx, l, respond] {
+          auto listed = ctx->admin().list_groups();
+          if (!listed.ok()) return respond(error_response(from_kafka(listed.err())));
+          bj::array data;
+          std::vector<std::string> ids;
+          for (const auto& g : *listed) ids.push_back(g.group_id);
+          if (!ids.empty()) {
+            auto described = ctx->admin().describe_groups(ids);
+            if (!described.ok()) {
+              return respond(error_response(from_kafka(described.err())));
+            }
+            for (const auto& g : *described) data.push_back(group_json(l, g));
+          }
+          respond(v3_response(200, collection("KafkaConsumerGroupList",
+                                              l.cluster() + "/consumer-groups", std::move(data))));
+        });
+      });
+}
+
+void get_group(const context_ptr& ctx, http::request&& req, http::responder respond) {
+  with_group(ctx, std::move(req), std::move(respond),
+             [](const links& l, const kc::group_description& g, http::responder& respond) {
+               respond(v3_response(200, group_json(l, g)));
+             });
+}
+
+void list_group_consumers(const context_ptr& ctx, http::request&& req, http::responder respond) {
+  with_group(ctx, std::move(req), std::move(respond),
+             [](const links& l, const kc::group_description& g, http::responder& respond) {
+               bj::array data;
+               for (const auto& m : g.members) data.push_back(consumer_json(l, g.group_id, m));
+               respond(v3_response(
+                   200, collection("KafkaConsumerList", group_url(l, g.group_id) + "/consumers",
+                                   std::move(data))));
+             });
+}
+
+void get_group_consumer(const context_ptr& ctx, http::request&& req, http::responder respond) {
+  auto consumer_id = req.param("consumer_id");
+  with_group(
+      ctx, std::move(req), std::move(respond),
+      [consumer_id](const links& l, const kc::group_description& g, http::responder& respond) {
+        for (const auto& m : g.members) {
+          if (m.member_id == consumer_id) {
+            return respond(v3_response(200, consumer_json(l, g.group_id, m)));
+          }
+        }
+        respond(error_response(error_codes::not_found,
+                               fmt::format("Consumer {} cannot be found.", consumer_id)));
+      });
+}
+
+void list_group_lags(const context_ptr& ctx, http::request&& req, http::responder respond) {
+  with_group(
+      ctx, std::move(req), std::move(respond),
+      [ctx](const links& l, const kc::group_description& g, http::responder& respond) {
+        auto lags = group_lags(ctx->admin(), g);
+        if (!lags.ok()) return respond(error_response(lags.err()));
+        bj::array data;
+        for (const auto& p : *lags) {
+          auto self = group_url(l, g.group_id) + "/lags/" + p.topic + "/partitions/" +
+                      std::to_string(p.partition);
+          data.push_back(bj::object{
+              {"kind", "KafkaConsumerLag"},
+              {"metadata", resource_metadata(
+                               self, l.crn() + "/consumer-group=" + g.group_id + "/lag=" + p.topic +
+                                         "/partition=" + std::to_string(p.partition))},
+              {"cluster_id", l.cluster_id},
+              {"consumer_group_id", g.group_id},
+              {"topic_name", p.topic},
+              {"partition_id", p.partition},
+              {"consumer_id", text_or_null(p.member, &kc::group_member::member_id)},
+              {"instance_id", text_or_null(p.member, &kc::group_member::group_instance_id)},
+              {"client_id", text_or_null(p.member, &kc::group_member::client_id)},
+              {"current_offset", p.current_offset},
+              {"log_end_offset", p.log_end_offset},
+              {"lag", p.lag()}});
+        }
+        respond(v3_response(200, collection("KafkaConsumerLagList",
+                                            group_url(l, g.group_id) + "/lags", std::move(data))));
+      });
+}
+
+void get_group_lag_summary(const context_ptr& ctx, http::request&& req, http::responder respond) {
+  with_group(
+      ctx, std::move(req), std::move(respond),
+      [ctx](const links& l, const kc::group_description& g, http::responder& respond) {
+        auto lags = group_lags(ctx->admin(), g);
+        if (!lags.ok()) return respond(error_response(lags.err()));
+        std::int64_t total = 0;
+        const partition_lag* max = nullptr;
+        for (const auto& p : *lags) {
+          total += p.lag();
+          if (!max || p.lag() > max->lag()) max = &p;
+        }
+        auto self = group_url(l, g.group_id) + "/lag-summary";
+        bj::object out{
+            {"kind", "KafkaConsumerGroupLagSummary"},
+            {"metadata",
+             resource_metadata(self, l.crn() + "/consumer-group=" + g.group_id + "/lag-summary")},
+            {"cluster_id", l.cluster_id},
+            {"consumer_group_id", g.group_id},
+            {"max_lag", max ? max->lag() : 0},
+            {"total_lag", total}};
+        const kc::group_member* owner = max ? max->member : nullptr;
+        out["max_lag_consumer_id"] = text_or_null(owner, &kc::group_member::member_id);
+        out["max_lag_consumer"] =
+            owner ? bj::value(related(group_url(l, g.group_id) + "/consumers/" + owner->member_id))
+                  : bj::value();
+        out["max_lag_client_id"] = text_or_null(owner, &kc::group_member::client_id);
+        out["max_lag_instance_id"] = text_or_null(owner, &kc::group_member::group_instance_id);
+        out["max_lag_topic_name"] = max ? bj::value(bj::string(max->topic)) : bj::value();
+        out["max_lag_partition_id"] = max ? bj::value(max->partition) : bj::value();
+        out["max_lag_partition"] =
+            max ? bj::value(related(l.partition(max->topic, max->partition))) : bj::value();
+        respond(v3_response(200, out));
+      });
+}
+
 }  // namespace
 
 void add_v3_routes(http::router& routes, const std::shared_ptr<proxy_context>& ctx) {
@@ -412,6 +658,17 @@ void add_v3_routes(http::router& routes, const std::shared_ptr<proxy_context>& c
   add_route(routes, ctx, "GET", topic + "/partitions/{partition_id}", "v3.partitions.get",
             bind(get_partition));
   add_route(routes, ctx, "POST", topic + "/records", "v3.produce", bind(produce_record));
+  const std::string group = cluster + "/consumer-groups/{consumer_group_id}";
+  add_route(routes, ctx, "GET", cluster + "/consumer-groups", "v3.consumer-groups.list",
+            bind(list_groups));
+  add_route(routes, ctx, "GET", group, "v3.consumer-groups.get", bind(get_group));
+  add_route(routes, ctx, "GET", group + "/consumers", "v3.consumers.list",
+            bind(list_group_consumers));
+  add_route(routes, ctx, "GET", group + "/consumers/{consumer_id}", "v3.consumers.get",
+            bind(get_group_consumer));
+  add_route(routes, ctx, "GET", group + "/lags", "v3.consumer-lags.list", bind(list_group_lags));
+  add_route(routes, ctx, "GET", group + "/lag-summary", "v3.consumer-group-lag-summary.get",
+            bind(get_group_lag_summary));
 }
 
 }  // namespace wharf::rest_proxy

@@ -118,3 +118,54 @@ def test_produce_one_record_with_delivery_report(rest_proxy):
     assert got[0]["key"] == b"user-1" and got[0]["value"] == value_text.encode()
     assert got[0]["headers"] == [("trace", b"abc"), ("empty", None)]
     assert got[1]["key"] is None and got[1]["value"] == b"\x00\x01raw"
+
+
+def test_consumer_groups_consumers_and_lags(rest_proxy):
+    from rest_helpers import V2Consumer, produce_v2
+
+    base = _v3(rest_proxy)
+    topic = name("v3-lag")
+    create_topic(rest_proxy.bootstrap, topic, partitions=2)
+    produce_v2(rest_proxy.url, topic, [{"value": b64(f"v{i}"), "partition": i % 2}
+                                       for i in range(6)])
+    group = name("v3-group")
+    consumer = V2Consumer(rest_proxy.url, group, "binary", name="lagger",
+                          **{"auto.commit.enable": "false"})
+    try:
+        consumer.subscribe(topic)
+        consumer.read(6)
+        # Committed: partition 0 fully read, partition 1 only its first record.
+        r = consumer.post("/offsets", {"offsets": [{"topic": topic, "partition": 0, "offset": 2},
+                                                   {"topic": topic, "partition": 1, "offset": 0}]})
+        assert r.status_code == 200, r.text
+        produce_v2(rest_proxy.url, topic, [{"value": b64("more")}], partition=0)
+
+        groups = requests.get(f"{base}/consumer-groups", timeout=TIMEOUT).json()
+        assert groups["kind"] == "KafkaConsumerGroupList"
+        g = [x for x in groups["data"] if x["consumer_group_id"] == group][0]
+        assert g["kind"] == "KafkaConsumerGroup" and g["is_simple"] is False
+        assert g["state"] == "STABLE" and g["partition_assignor"]
+        assert g["consumers"] == {"related": f"{base}/consumer-groups/{group}/consumers"}
+        assert requests.get(f"{base}/consumer-groups/{group}", timeout=TIMEOUT).json() == g
+
+        consumers = requests.get(f"{base}/consumer-groups/{group}/consumers",
+                                 timeout=TIMEOUT).json()["data"]
+        assert len(consumers) == 1 and consumers[0]["client_id"] == "lagger"
+        member = consumers[0]["consumer_id"]
+        one = requests.get(f"{base}/consumer-groups/{group}/consumers/{member}", timeout=TIMEOUT)
+        assert one.json() == consumers[0]
+
+        lags = requests.get(f"{base}/consumer-groups/{group}/lags", timeout=TIMEOUT).json()
+        assert [(x["partition_id"], x["current_offset"], x["log_end_offset"], x["lag"])
+                for x in lags["data"]] == [(0, 3, 4, 1), (1, 1, 3, 2)]
+        assert {x["consumer_id"] for x in lags["data"]} == {member}
+        summary = requests.get(f"{base}/consumer-groups/{group}/lag-summary",
+                               timeout=TIMEOUT).json()
+        assert summary["kind"] == "KafkaConsumerGroupLagSummary"
+        assert summary["total_lag"] == 3 and summary["max_lag"] == 2
+        assert summary["max_lag_topic_name"] == topic and summary["max_lag_partition_id"] == 1
+        assert summary["max_lag_consumer_id"] == member and summary["max_lag_client_id"] == "lagger"
+    finally:
+        consumer.delete()
+    missing = requests.get(f"{base}/consumer-groups/{name('nobody')}", timeout=TIMEOUT)
+    assert missing.status_code == 404 and missing.json()["error_code"] == 404
