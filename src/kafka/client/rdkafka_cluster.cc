@@ -433,25 +433,50 @@ class rdkafka_admin final : public admin {
   }
 
   result<watermarks> query_watermarks(const std::string& topic, std::int32_t partition) override {
-    watermarks out;
-    auto err = rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &out.low, &out.high,
-                                                timeout_ms());
-    if (err) return error_from(err);
-    return out;
+    return retrying_leader_changes([&]() -> result<watermarks> {
+      watermarks out;
+      auto err = rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &out.low,
+                                                  &out.high, timeout_ms());
+      if (err) return error_from(err);
+      return out;
+    });
   }
 
   result<std::vector<partition_offset>> offsets_for_time(
       const std::vector<topic_partition>& partitions, std::int64_t timestamp_ms) override {
-    auto list = to_list(partitions);
-    for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = timestamp_ms;
-    auto err = rd_kafka_offsets_for_times(rk_, list.get(), timeout_ms());
-    if (err) return error_from(err);
-    if (auto partition_err = first_partition_error(list.get())) return *partition_err;
-    return to_offsets(list.get());
+    return retrying_leader_changes([&]() -> result<std::vector<partition_offset>> {
+      auto list = to_list(partitions);
+      for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = timestamp_ms;
+      auto err = rd_kafka_offsets_for_times(rk_, list.get(), timeout_ms());
+      if (err) return error_from(err);
+      if (auto partition_err = first_partition_error(list.get())) return *partition_err;
+      return to_offsets(list.get());
+    });
   }
 
  private:
   int timeout_ms() const { return static_cast<int>(timeout_.count()); }
+
+  // librdkafka asks the leader it last heard of: right after a topic is created or a
+  // leader moves, that broker answers NOT_LEADER (or the leader is not known yet) until
+  // the metadata catches up. Kafka's Java admin retries these; so do we, within the
+  // request timeout.
+  template <typename F>
+  auto retrying_leader_changes(F&& call) -> decltype(call()) {
+    auto deadline = std::chrono::steady_clock::now() + timeout_;
+    while (true) {
+      auto outcome = call();
+      if (outcome.ok()) return outcome;
+      auto code = outcome.err().code();
+      bool leader_moving = code == codes::not_leader_or_follower ||
+                           code == codes::leader_not_available ||
+                           code == codes::unknown_topic_or_partition ||
+                           code == RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH ||
+                           code == RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH;
+      if (!leader_moving || std::chrono::steady_clock::now() >= deadline) return outcome;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
 
   static status topic_result_status(const rd_kafka_topic_result_t** topics, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) {

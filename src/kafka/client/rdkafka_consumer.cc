@@ -108,17 +108,22 @@ class rdkafka_consumer final : public consumer {
     // librdkafka resolves "beginning" and "end" later, in the fetcher: records produced in
     // between would be skipped. Resolve them now, so the position is the log's end at the
     // time of the call.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(seek_timeout_ms);
     auto positions = requested;
     for (auto& p : positions) {
       if (p.offset != offset_beginning && p.offset != offset_end) continue;
       std::int64_t low = 0, high = 0;
-      if (auto err = rd_kafka_query_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low,
-                                                      &high, seek_timeout_ms)) {
-        return error_from(err);
+      while (auto err = rd_kafka_query_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low,
+                                                         &high, seek_timeout_ms)) {
+        // A leader this handle does not know yet (a new topic) answers NOT_LEADER for a
+        // moment: ask again.
+        bool leader_moving = err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+                             err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+        if (!leader_moving || std::chrono::steady_clock::now() >= deadline) return error_from(err);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       p.offset = p.offset == offset_beginning ? low : high;
     }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(seek_timeout_ms);
     while (true) {
       auto list = to_list(positions);
       if (auto* err = rd_kafka_seek_partitions(rk_, list.get(), seek_timeout_ms)) {
