@@ -83,10 +83,37 @@ void declare_options(config::schema& s, wharf_config& c) {
 
   s.list("kafka.bootstrap_servers", c.kafka.bootstrap_servers,
          "Kafka cluster the integration services use; empty means the embedded broker");
+  s.integer("kafka.client_worker_threads", c.kafka.client_worker_threads, 1, 256,
+            "threads that run the integration services' blocking Kafka calls (metadata, admin "
+            "requests, consumer commits)");
+  s.size("kafka.producer_max_in_flight_bytes", c.kafka.producer_max_in_flight_bytes,
+         "record bytes the shared producer holds unacknowledged before it refuses more "
+         "(the REST Proxy then answers 429)");
+  s.duration("kafka.request_timeout", c.kafka.request_timeout,
+             "how long a metadata or admin request to Kafka may take");
+  s.duration("kafka.producer_delivery_timeout", c.kafka.producer_delivery_timeout,
+             "how long the shared producer tries to deliver a record before reporting an "
+             "error (message.timeout.ms)");
+  s.list("kafka.client_properties", c.kafka.client_properties,
+         "extra librdkafka properties as name=value for every Kafka client of the services "
+         "(security.protocol=SASL_SSL, sasl.mechanism=PLAIN, ...; a value cannot hold a "
+         "comma)");
 
   declare_listener(s, "admin", c.admin, "the admin HTTP API (health, metrics, console)");
   declare_listener(s, "schema_registry", c.schema_registry, "the Schema Registry API");
   declare_listener(s, "rest_proxy", c.rest_proxy, "the REST Proxy API");
+  s.duration("rest_proxy.consumer_instance_timeout", c.rest_proxy.consumer_instance_timeout,
+             "a REST consumer instance unused this long is closed (consumer.instance.timeout.ms)");
+  s.duration("rest_proxy.consumer_request_timeout", c.rest_proxy.consumer_request_timeout,
+             "longest a records request waits for records (consumer.request.timeout.ms)");
+  s.size("rest_proxy.consumer_request_max_bytes", c.rest_proxy.consumer_request_max_bytes,
+         "most record bytes in one records response (consumer.request.max.bytes)");
+  s.integer("rest_proxy.consumer_fetch_min_bytes", c.rest_proxy.consumer_fetch_min_bytes, -1,
+            0x7fffffff,
+            "a records request answers as soon as it holds more than this many bytes; -1 waits "
+            "for the timeout (fetch.min.bytes)");
+  s.integer("rest_proxy.max_consumer_instances", c.rest_proxy.max_consumer_instances, 1, 100'000,
+            "consumer instances open at once; creating another answers 429");
   declare_listener(s, "connect", c.connect, "the Kafka Connect REST API");
 }
 
@@ -129,8 +156,17 @@ loaded_config load_config(const std::string& file, const std::vector<std::string
   for (const auto& flag : set_flags) append(out.schema->set(flag));
 
   auto& c = *out.values;
+  for (const auto& property : c.kafka.client_properties) {
+    auto eq = property.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      out.problems.push_back({"kafka.client_properties",
+                              {file.empty() ? "configuration" : file, 0},
+                              "'" + property + "' is not name=value"});
+    }
+  }
   // Checks that involve more than one option.
-  for (auto* l : {&c.admin, &c.schema_registry, &c.rest_proxy, &c.connect}) {
+  for (listener_config* l : std::initializer_list<listener_config*>{&c.admin, &c.schema_registry,
+                                                                    &c.rest_proxy, &c.connect}) {
     if (l->tls.cert_file.empty() != l->tls.key_file.empty()) {
       out.problems.push_back({"tls",
                               {file.empty() ? "configuration" : file, 0},

@@ -21,6 +21,16 @@ struct listener_config {
   http::tls_options tls;
 };
 
+// The REST Proxy's listener and its consumer settings (Confluent's names in the
+// descriptions).
+struct rest_proxy_config : listener_config {
+  std::chrono::milliseconds consumer_instance_timeout{300'000};
+  std::chrono::milliseconds consumer_request_timeout{1'000};
+  std::uint64_t consumer_request_max_bytes = 64ull << 20;
+  std::int64_t consumer_fetch_min_bytes = -1;
+  std::int64_t max_consumer_instances = 100;
+};
+
 struct wharf_config {
   struct {
     std::string level = "info";
@@ -70,11 +80,16 @@ struct wharf_config {
   struct {
     // Where the integration services reach Kafka; empty means the embedded broker.
     std::vector<std::string> bootstrap_servers;
+    int client_worker_threads = 4;
+    std::uint64_t producer_max_in_flight_bytes = 64ull << 20;
+    std::chrono::milliseconds request_timeout{10'000};
+    std::chrono::milliseconds producer_delivery_timeout{30'000};
+    std::vector<std::string> client_properties;  // "name=value" librdkafka properties
   } kafka;
 
   listener_config admin{.port = 8080};
   listener_config schema_registry{.port = 8081};
-  listener_config rest_proxy{.port = 8082};
+  rest_proxy_config rest_proxy{{.port = 8082}};
   listener_config connect{.port = 8083};
 
   logging::options logging_options() const;

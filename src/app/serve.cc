@@ -13,9 +13,11 @@
 #include "base/health.h"
 #include "base/logging.h"
 #include "broker/broker.h"
+#include "kafka/client/cluster.h"
 #include "metrics/process_metrics.h"
 #include "metrics/registry.h"
 #include "net/io_runtime.h"
+#include "services/rest_proxy/rest_proxy.h"
 
 namespace wharf::app {
 namespace {
@@ -26,6 +28,32 @@ sigset_t stop_signals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   return set;
+}
+
+// Where the integration services reach Kafka: the configured cluster, else the embedded
+// broker's listener (a wildcard bind is reached over loopback). Empty if neither.
+std::vector<std::string> kafka_bootstrap(const wharf_config& config,
+                                         const broker::broker* embedded) {
+  if (!config.kafka.bootstrap_servers.empty()) return config.kafka.bootstrap_servers;
+  if (!embedded) return {};
+  auto address = embedded->listener_address();
+  auto colon = address.rfind(':');
+  auto host = address.substr(0, colon);
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::" || host == "[::]") host = "[::1]";
+  return {host + address.substr(colon)};
+}
+
+rest_proxy::service_options rest_proxy_options(const wharf_config& config) {
+  rest_proxy::service_options opts;
+  opts.http = config.http_options("rest_proxy", config.rest_proxy);
+  const auto& r = config.rest_proxy;
+  opts.consumers.instance_timeout = r.consumer_instance_timeout;
+  opts.consumers.request_timeout = r.consumer_request_timeout;
+  opts.consumers.request_max_bytes = r.consumer_request_max_bytes;
+  opts.consumers.fetch_min_bytes = r.consumer_fetch_min_bytes;
+  opts.consumers.max_instances = static_cast<std::size_t>(r.max_consumer_instances);
+  return opts;
 }
 
 }  // namespace
@@ -84,6 +112,49 @@ int serve(const wharf_config& config) {
     health.add("kafka-broker", [b] { return b->ready(); });
   }
 
+  // The integration services' one way to Kafka (GUIDE.md: never the broker's internals).
+  std::unique_ptr<kafka::client::cluster> kafka_cluster;
+  std::unique_ptr<rest_proxy::service> rest;
+  auto bootstrap = kafka_bootstrap(config, kafka_broker.get());
+  if (config.rest_proxy.enabled) {
+    if (bootstrap.empty()) {
+      log->warn(
+          "the REST Proxy needs a Kafka cluster: set kafka.bootstrap_servers or enable the "
+          "embedded broker; {}:{} stays closed",
+          config.rest_proxy.host, config.rest_proxy.port);
+    } else {
+      kafka::client::cluster_options opts;
+      opts.bootstrap_servers = bootstrap;
+      opts.client_id = "wharf";
+      opts.worker_threads = static_cast<std::size_t>(config.kafka.client_worker_threads);
+      opts.producer_max_in_flight_bytes = config.kafka.producer_max_in_flight_bytes;
+      opts.request_timeout = config.kafka.request_timeout;
+      opts.producer_delivery_timeout = config.kafka.producer_delivery_timeout;
+      for (const auto& property : config.kafka.client_properties) {
+        auto eq = property.find('=');
+        opts.properties[property.substr(0, eq)] = property.substr(eq + 1);
+      }
+      auto connected = kafka::client::cluster::connect(opts);
+      if (!connected) {
+        log->critical("Kafka client: {}", connected.err().message());
+        runtime.stop();
+        return 1;
+      }
+      kafka_cluster = std::move(*connected);
+      auto started_rest =
+          rest_proxy::service::start(runtime, rest_proxy_options(config), *kafka_cluster, &metrics);
+      if (!started_rest) {
+        log->critical("{}", started_rest.err().message());
+        kafka_cluster->shutdown(std::chrono::milliseconds(0));
+        runtime.stop();
+        return 1;
+      }
+      rest = std::move(*started_rest);
+      auto* r = rest.get();
+      health.add("rest-proxy", [r] { return r->ready(); });
+    }
+  }
+
   if (config.admin.enabled) {
     auto routes = std::make_shared<http::router>();
     add_admin_routes(*routes, metrics, health, version_string);
@@ -109,12 +180,15 @@ int serve(const wharf_config& config) {
     log->info("embedded Kafka broker listening on {} (cluster id {}, data in {})",
               kafka_broker->listener_address(), kafka_broker->cluster_id(), config.broker.data_dir);
   }
+  if (rest) {
+    log->info("REST Proxy listening on {} (Kafka at {})", rest->url(),
+              fmt::format("{}", fmt::join(bootstrap, ",")));
+  }
   struct pending_listener {
     const char* what;
     const listener_config& listener;
   };
   for (const auto& p : {pending_listener{"Schema Registry", config.schema_registry},
-                        pending_listener{"REST Proxy", config.rest_proxy},
                         pending_listener{"Kafka Connect", config.connect}}) {
     if (p.listener.enabled) {
       log->info("{} is not built yet; {}:{} stays closed", p.what, p.listener.host,
@@ -139,12 +213,22 @@ int serve(const wharf_config& config) {
 
   auto deadline = std::chrono::steady_clock::now() + config.server.shutdown_grace_period;
   for (auto& s : servers) s->stop_accepting();
+  if (rest) rest->stop_accepting();
   if (kafka_broker) kafka_broker->stop_accepting();
   bool clean = true;
   for (auto& s : servers) clean = s->drain(deadline) && clean;
+  // The services finish with Kafka before the embedded broker goes away.
+  if (rest) clean = rest->shutdown(deadline) && clean;
+  if (kafka_cluster) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    kafka_cluster->shutdown(std::max(left, std::chrono::milliseconds(0)));
+  }
   if (kafka_broker) clean = kafka_broker->shutdown(deadline) && clean;
-  kafka_broker.reset();
   servers.clear();
+  rest.reset();
+  kafka_cluster.reset();
+  kafka_broker.reset();
   runtime.stop();
   log->info("stopped{}",
             clean ? "" : " (some connections were cut at the end of the grace period)");

@@ -51,11 +51,13 @@ error make_error(errc code, fmt::format_string<Args...> format, Args&&... args) 
 
 [[noreturn]] void abort_on_bad_access(const char* what);
 
-template <typename T>
+// A value or an error. E is wharf::error unless a subsystem needs a richer error (the
+// Kafka client's errors carry Kafka's numeric code, for instance).
+template <typename T, typename E = error>
 class [[nodiscard]] result {
  public:
   result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
-  result(error err) : state_(std::in_place_index<1>, std::move(err)) {}
+  result(E err) : state_(std::in_place_index<1>, std::move(err)) {}
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -68,7 +70,7 @@ class [[nodiscard]] result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const error& err() const {
+  const E& err() const {
     if (ok()) abort_on_bad_access("result::err() on a value");
     return std::get<1>(state_);
   }
@@ -81,7 +83,7 @@ class [[nodiscard]] result {
     return std::get<0>(state_);
   }
 
-  std::variant<T, error> state_;
+  std::variant<T, E> state_;
 };
 
 // status: a result without a value.

@@ -30,8 +30,8 @@ def wharf_binary() -> str:
 def launch_wharf(workdir: Path, config: dict | None = None, data_dir: Path | None = None,
                  broker_port: int | None = None, ready_timeout: float = 15) -> WharfProcess:
     """Start `wharf serve` with every listener on a free port (the Kafka listener on
-    broker_port if given) and its log under workdir; wait until /livez answers and the
-    Kafka port accepts connections."""
+    broker_port if given) and its log under workdir; wait until /livez answers and, when
+    the embedded broker is enabled, the Kafka port accepts connections."""
     workdir.mkdir(parents=True, exist_ok=True)
     ports = {name: free_port() for name in
              ("broker", "admin", "schema_registry", "rest_proxy", "connect")}
@@ -55,12 +55,14 @@ def launch_wharf(workdir: Path, config: dict | None = None, data_dir: Path | Non
                                 stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, env=env)
     w = WharfProcess(proc, merged, config_path, log_path, ports)
+    broker_enabled = merged.get("broker", {}).get("enabled", True)
     deadline = time.monotonic() + ready_timeout
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"wharf exited with {proc.returncode}:\n{w.log_text()}")
         try:
-            if requests.get(w.admin_url + "/livez", timeout=1).ok and _port_open(ports["broker"]):
+            if requests.get(w.admin_url + "/livez", timeout=1).ok and (
+                    not broker_enabled or _port_open(ports["broker"])):
                 return w
         except requests.RequestException:
             pass

@@ -1,0 +1,174 @@
+#include "services/rest_proxy/json_support.h"
+
+#include <fmt/format.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace wharf::rest_proxy::json {
+
+namespace bj = boost::json;
+
+api_result<bj::value> parse_body(std::string_view body) {
+  bj::parse_options options;
+  options.max_depth = 64;
+  boost::system::error_code ec;
+  bj::storage_ptr storage;
+  auto value = bj::parse(bj::string_view(body.data(), body.size()), ec, storage, options);
+  if (ec) {
+    return api_error{error_codes::bad_request,
+                     fmt::format("Malformed JSON in the request body: {}", ec.message())};
+  }
+  return value;
+}
+
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t extra = 0;
+    std::uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      extra = 1;
+      code = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      extra = 2;
+      code = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      extra = 3;
+      code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) return false;  // a truncated sequence
+    for (std::size_t k = 1; k <= extra; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((extra == 1 && code < 0x80) || (extra == 2 && code < 0x800) ||
+        (extra == 3 && code < 0x10000) || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+void append_string(std::string& out, std::string_view text) {
+  out += '"';
+  bool valid = is_valid_utf8(text);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else if (c >= 0x80 && !valid) {
+          out += "\\ufffd";
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void write(const bj::value& value, std::string& out) {
+  switch (value.kind()) {
+    case bj::kind::null: out += "null"; break;
+    case bj::kind::bool_: out += value.get_bool() ? "true" : "false"; break;
+    case bj::kind::int64: out += fmt::format("{}", value.get_int64()); break;
+    case bj::kind::uint64: out += fmt::format("{}", value.get_uint64()); break;
+    case bj::kind::double_: {
+      // fmt's shortest round-trip form; JSON has no NaN or infinity (the parser never
+      // produces them).
+      out += fmt::format("{}", value.get_double());
+      break;
+    }
+    case bj::kind::string: {
+      const auto& s = value.get_string();
+      append_string(out, std::string_view(s.data(), s.size()));
+      break;
+    }
+    case bj::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : value.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        write(item, out);
+      }
+      out += ']';
+      break;
+    }
+    case bj::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& member : value.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        append_string(out, std::string_view(member.key().data(), member.key().size()));
+        out += ':';
+        write(member.value(), out);
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+std::string to_text(const bj::value& value) {
+  std::string out;
+  write(value, out);
+  return out;
+}
+
+const bj::value* field(const bj::value& v, std::string_view name) {
+  const auto* object = v.if_object();
+  if (!object) return nullptr;
+  return object->if_contains(bj::string_view(name.data(), name.size()));
+}
+
+api_result<std::optional<std::int64_t>> integer_field(const bj::value& v, std::string_view name,
+                                                      std::int64_t min, std::int64_t max) {
+  const auto* f = field(v, name);
+  if (!f || f->is_null()) return std::optional<std::int64_t>{};
+  std::int64_t n = 0;
+  if (f->is_int64()) {
+    n = f->get_int64();
+  } else if (f->is_uint64() && f->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    n = static_cast<std::int64_t>(f->get_uint64());
+  } else {
+    return api_error{error_codes::invalid_payload,
+                     fmt::format("Payload error. {} must be an integer", name)};
+  }
+  if (n < min || n > max) {
+    return api_error{error_codes::invalid_payload,
+                     fmt::format("Payload error. {} must be between {} and {}", name, min, max)};
+  }
+  return std::optional<std::int64_t>(n);
+}
+
+api_result<std::optional<std::string>> string_field(const bj::value& v, std::string_view name) {
+  const auto* f = field(v, name);
+  if (!f || f->is_null()) return std::optional<std::string>{};
+  if (!f->is_string()) {
+    return api_error{error_codes::invalid_payload,
+                     fmt::format("Payload error. {} must be a string", name)};
+  }
+  return std::optional<std::string>(std::string(f->get_string()));
+}
+
+}  // namespace wharf::rest_proxy::json

@@ -1,0 +1,63 @@
+// wharf::rest_proxy: Confluent's REST Proxy API (v2, and v3's clusters, topics,
+// partitions and records) on its own HTTP listener, reaching Kafka only through
+// kafka/client, so it serves the embedded broker and any Apache Kafka cluster alike.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "http/message.h"
+#include "http/server.h"
+#include "services/rest_proxy/consumer_instances.h"
+
+namespace wharf::net {
+class io_runtime;
+}
+namespace wharf::metrics {
+class registry;
+}
+namespace wharf::kafka::client {
+class cluster;
+}
+
+namespace wharf::rest_proxy {
+
+// Runs before every route with the route's operation name ("v2.produce",
+// "v2.consumers.records", "v3.topics.create", ...); an answer it returns is sent instead
+// of the route's (authentication and authorization go here).
+using request_filter =
+    std::function<std::optional<http::response>(const http::request&, std::string_view operation)>;
+
+struct service_options {
+  http::server_options http;
+  consumer_limits consumers;
+  // Produce requests trust topic metadata this old; a topic missing from it is looked up
+  // again before the answer is "not found".
+  std::chrono::milliseconds metadata_max_age{5'000};
+  request_filter filter;
+};
+
+class service {
+ public:
+  virtual ~service() = default;
+
+  // Starts the listener. Fails if it cannot bind. Kafka need not be reachable yet.
+  static result<std::unique_ptr<service>> start(net::io_runtime& runtime, service_options options,
+                                                kafka::client::cluster& kafka,
+                                                metrics::registry* metrics);
+
+  virtual std::string url() const = 0;
+  // Listening, and the last metadata request reached the Kafka cluster.
+  virtual bool ready() const = 0;
+  virtual void stop_accepting() = 0;
+  // Lets in-flight requests finish (as http::server::drain), then closes every consumer
+  // instance. Returns true if everything finished in time.
+  virtual bool shutdown(std::chrono::steady_clock::time_point deadline) = 0;
+};
+
+}  // namespace wharf::rest_proxy

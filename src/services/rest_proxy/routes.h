@@ -1,0 +1,58 @@
+// Internal to the REST Proxy: what its route handlers share, and the functions that add
+// the v2 and v3 routes.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+#include "http/router.h"
+#include "kafka/client/cluster.h"
+#include "services/rest_proxy/api_errors.h"
+#include "services/rest_proxy/consumer_instances.h"
+#include "services/rest_proxy/metadata_cache.h"
+#include "services/rest_proxy/rest_proxy.h"
+
+namespace wharf::rest_proxy {
+
+struct proxy_context {
+  kafka::client::cluster& cluster;
+  std::shared_ptr<metadata_cache> metadata;
+  std::shared_ptr<consumer_registry> consumers;
+  request_filter filter;         // runs before every route; may answer instead of it
+  bool secure = false;           // served over TLS (for the URLs we hand out)
+  std::string listener_address;  // host:port, when a request has no Host header
+
+  kafka::client::admin& admin() { return cluster.admin_client(); }
+  kafka::client::worker_pool& workers() { return cluster.workers(); }
+  // "http://host:port" as the client reached us.
+  std::string base_url(const http::request& req) const;
+};
+
+using route_handler = std::function<void(http::request&&, http::responder)>;
+
+// Adds a route whose handler runs after ctx->filter lets the request through.
+void add_route(http::router& routes, const std::shared_ptr<proxy_context>& ctx, std::string method,
+               std::string pattern, std::string operation, route_handler handler);
+
+// A JSON body with the v2 content type (application/vnd.kafka.v2+json) or another.
+http::response json_response(int status, const boost::json::value& body, std::string content_type);
+inline http::response v2_response(int status, const boost::json::value& body) {
+  return json_response(status, body, "application/vnd.kafka.v2+json");
+}
+inline http::response v3_response(int status, const boost::json::value& body) {
+  return json_response(status, body, "application/json");
+}
+http::response no_content();
+
+// A path parameter that must be a partition id (non-negative int32).
+std::optional<std::int32_t> parse_partition_id(std::string_view text);
+
+void add_v2_routes(http::router& routes, const std::shared_ptr<proxy_context>& ctx);
+void add_v3_routes(http::router& routes, const std::shared_ptr<proxy_context>& ctx);
+
+}  // namespace wharf::rest_proxy
