@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the fuzzers with clang (libFuzzer + ASan + UBSan) in build/fuzz and runs each
 # for a bounded time: the Kafka request-frame decoder, seeded with the captured client
-# frames, and the record-batch validator/decoder, seeded with real clients' batches.
+# frames, the record-batch validator/decoder, seeded with real clients' batches, and the
+# REST Proxy's request parsers.
 #   scripts/fuzz.sh [seconds per fuzzer=60] [extra libFuzzer flags...]
 # Exits non-zero when a fuzzer finds a crash (the reproducer is left in build/fuzz/).
 set -euo pipefail
@@ -18,7 +19,7 @@ if [[ ! -f $dir/build.ninja ]]; then
     "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unknown-warning-option" \
     >/dev/null
 fi
-ninja -C "$dir" -j2 kafka_request_frame_fuzzer kafka_records_batch_fuzzer
+ninja -C "$dir" -j2 kafka_request_frame_fuzzer kafka_records_batch_fuzzer rest_proxy_request_fuzzer
 
 # Seed corpus: every captured request frame, one file each.
 seeds="$dir/seeds"
@@ -48,3 +49,7 @@ records_corpus="$dir/records-corpus"
 mkdir -p "$records_corpus"
 ./src/kafka/records/kafka_records_batch_fuzzer "$records_corpus" "$root/src/kafka/records/fuzz/corpus" \
   -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 "$@"
+rest_corpus="$dir/rest-proxy-corpus"
+mkdir -p "$rest_corpus"
+./src/services/rest_proxy/rest_proxy_request_fuzzer "$rest_corpus" \
+  -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"
