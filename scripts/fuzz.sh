@@ -2,7 +2,8 @@
 # Builds the fuzzers with clang (libFuzzer + ASan + UBSan) in build/fuzz and runs each
 # for a bounded time: the Kafka request-frame decoder, seeded with the captured client
 # frames, the record-batch validator/decoder, seeded with real clients' batches, and the
-# group coordinator's __consumer_offsets record decoders and replay.
+# group coordinator's __consumer_offsets record decoders and replay, and the REST Proxy's
+# request parsers.
 #   scripts/fuzz.sh [seconds per fuzzer=60] [extra libFuzzer flags...]
 # Exits non-zero when a fuzzer finds a crash (the reproducer is left in build/fuzz/).
 set -euo pipefail
@@ -19,7 +20,8 @@ if [[ ! -f $dir/build.ninja ]]; then
     "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unknown-warning-option" \
     >/dev/null
 fi
-ninja -C "$dir" -j2 kafka_request_frame_fuzzer kafka_records_batch_fuzzer broker_group_records_fuzzer
+ninja -C "$dir" -j2 kafka_request_frame_fuzzer kafka_records_batch_fuzzer \
+  broker_group_records_fuzzer rest_proxy_request_fuzzer
 
 # Seed corpus: every captured request frame, one file each.
 seeds="$dir/seeds"
@@ -52,4 +54,8 @@ mkdir -p "$records_corpus"
 groups_corpus="$dir/group-records-corpus"
 mkdir -p "$groups_corpus"
 ./src/broker/groups/broker_group_records_fuzzer "$groups_corpus" \
+  -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"
+rest_corpus="$dir/rest-proxy-corpus"
+mkdir -p "$rest_corpus"
+./src/services/rest_proxy/rest_proxy_request_fuzzer "$rest_corpus" \
   -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"

@@ -85,7 +85,10 @@ void worker_pool::run_worker() {
     if (timers_.empty()) {
       wake_.wait(lock);
     } else {
-      wake_.wait_until(lock, timers_.top().due);
+      // A copy: wait_until reads its deadline again after waking, and a post_after on
+      // another thread may have reallocated the heap meanwhile.
+      auto next_due = timers_.top().due;
+      wake_.wait_until(lock, next_due);
     }
   }
 }

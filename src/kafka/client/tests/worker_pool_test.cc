@@ -38,6 +38,27 @@ TEST(WorkerPool, DelayedTasksWaitTheirTurn) {
   EXPECT_LT(early_at, late_at);
 }
 
+// Workers sleep until the earliest timer while others add timers (the heap grows and
+// moves): run under ASan, this once caught a wait on a deadline that had been freed.
+TEST(WorkerPool, ManyThreadsAddingTimersWhileWorkersWait) {
+  worker_pool pool(3, "test");
+  std::atomic<int> ran{0};
+  std::vector<std::thread> posters;
+  for (int t = 0; t < 4; ++t) {
+    posters.emplace_back([&pool, &ran, t] {
+      for (int i = 0; i < 200; ++i) {
+        pool.post_after(std::chrono::milliseconds((i * 7 + t) % 40), [&ran] { ++ran; });
+      }
+    });
+  }
+  for (auto& p : posters) p.join();
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (ran < 800 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(ran, 800);
+}
+
 TEST(WorkerPool, StopRunsQueuedTasksAndDropsLaterOnes) {
   std::atomic<int> ran{0};
   {
