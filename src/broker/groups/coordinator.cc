@@ -1242,42 +1242,18 @@ std::vector<error_code> group_coordinator::commit_offsets(const commit_request& 
   if (g.state == group_state::completing_rebalance) {
     return fail_all(error_code::rebalance_in_progress);
   }
-  auto now = clock_->wall_ms();
-  std::vector<group_log::record> records;
+  std::vector<commit_entry> accepted;
   std::vector<std::size_t> written;
   for (std::size_t i = 0; i < request.entries.size(); ++i) {
-    const auto& e = request.entries[i];
-    if (e.metadata.size() > options_.offset_metadata_max_bytes) {
+    if (request.entries[i].metadata.size() > options_.offset_metadata_max_bytes) {
       errors[i] = error_code::offset_metadata_too_large;
       continue;
     }
-    offset_commit_value v;
-    v.offset = e.offset;
-    v.leader_epoch = e.leader_epoch;
-    v.metadata = e.metadata;
-    v.commit_timestamp = now;
-    if (request.retention_ms >= 0) v.expire_timestamp = now + request.retention_ms;
-    records.push_back(
-        {encode_key(offset_commit_key{g.id, e.tp.topic, e.tp.partition}), encode_value(v)});
+    accepted.push_back(request.entries[i]);
     written.push_back(i);
   }
-  if (!records.empty()) {
-    auto err = log_->append(partition_for(g.id), records);
-    if (err != error_code::none) {
-      for (auto i : written) errors[i] = err;
-    } else {
-      for (auto i : written) {
-        const auto& e = request.entries[i];
-        offset_entry entry;
-        entry.value.offset = e.offset;
-        entry.value.leader_epoch = e.leader_epoch;
-        entry.value.metadata = e.metadata;
-        entry.value.commit_timestamp = now;
-        if (request.retention_ms >= 0) entry.value.expire_timestamp = now + request.retention_ms;
-        entry.sequence = g.next_sequence++;
-        g.offsets[e.tp] = std::move(entry);
-      }
-    }
+  if (auto err = write_offsets(g, accepted, request.retention_ms); err != error_code::none) {
+    for (auto i : written) errors[i] = err;
   }
   if (auto* m = g.get(request.member_id); m && g.state != group_state::empty) {
     m->last_heartbeat_ms = clock_->now_ms();
@@ -1388,19 +1364,25 @@ error_code group_coordinator::commit_transaction_offsets(const std::string& grou
   if (stopped_) return error_code::not_coordinator;
   std::unique_lock<std::mutex> lock;
   auto gp = lock_live([&] { return find_or_create(group_id); }, lock);
-  auto& g = *gp;
+  return write_offsets(*gp, entries, -1);
+}
+
+error_code group_coordinator::write_offsets(group& g, const std::vector<commit_entry>& entries,
+                                            std::int64_t retention_ms) {
+  if (entries.empty()) return error_code::none;
   auto now = clock_->wall_ms();
   std::vector<group_log::record> records;
+  records.reserve(entries.size());
   for (const auto& e : entries) {
     offset_commit_value v;
     v.offset = e.offset;
     v.leader_epoch = e.leader_epoch;
     v.metadata = e.metadata;
     v.commit_timestamp = now;
+    if (retention_ms >= 0) v.expire_timestamp = now + retention_ms;
     records.push_back(
         {encode_key(offset_commit_key{g.id, e.tp.topic, e.tp.partition}), encode_value(v)});
   }
-  if (records.empty()) return error_code::none;
   auto err = log_->append(partition_for(g.id), records);
   if (err != error_code::none) return err;
   for (const auto& e : entries) {
@@ -1409,6 +1391,7 @@ error_code group_coordinator::commit_transaction_offsets(const std::string& grou
     entry.value.leader_epoch = e.leader_epoch;
     entry.value.metadata = e.metadata;
     entry.value.commit_timestamp = now;
+    if (retention_ms >= 0) entry.value.expire_timestamp = now + retention_ms;
     entry.sequence = g.next_sequence++;
     g.offsets[e.tp] = std::move(entry);
   }

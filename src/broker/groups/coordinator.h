@@ -284,6 +284,10 @@ class group_coordinator : public std::enable_shared_from_this<group_coordinator>
   std::shared_ptr<group> find(const std::string& id) const;
   std::shared_ptr<group> find_or_create(const std::string& id);
   void forget(const group& g);
+  // Appends the entries as offset commits (retention_ms -1: the broker's retention) and,
+  // once they are in the log, makes them the group's committed offsets.
+  error_code write_offsets(group& g, const std::vector<commit_entry>& entries,
+                           std::int64_t retention_ms);
 
   void join_new_member(group& g, join_request& request, join_callback& done, outbox& out);
   void join_known_member(group& g, join_request& request, join_callback& done, outbox& out);
