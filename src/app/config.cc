@@ -114,6 +114,11 @@ void declare_options(config::schema& s, wharf_config& c) {
             "for the timeout (fetch.min.bytes)");
   s.integer("rest_proxy.max_consumer_instances", c.rest_proxy.max_consumer_instances, 1, 100'000,
             "consumer instances open at once; creating another answers 429");
+  s.size("rest_proxy.stream_max_in_flight_bytes", c.rest_proxy.stream_max_in_flight_bytes,
+         "record bytes one streamed v3 produce request may have waiting for Kafka; beyond it "
+         "the proxy stops reading that request until acknowledgements catch up");
+  s.integer("rest_proxy.produce_batch_max_entries", c.rest_proxy.produce_batch_max_entries, 1,
+            1'000'000, "most entries in one v3 records:batch request");
   declare_listener(s, "connect", c.connect, "the Kafka Connect REST API");
 }
 

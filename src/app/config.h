@@ -29,6 +29,8 @@ struct rest_proxy_config : listener_config {
   std::uint64_t consumer_request_max_bytes = 64ull << 20;
   std::int64_t consumer_fetch_min_bytes = -1;
   std::int64_t max_consumer_instances = 100;
+  std::uint64_t stream_max_in_flight_bytes = 16ull << 20;
+  std::int64_t produce_batch_max_entries = 1000;
 };
 
 struct wharf_config {

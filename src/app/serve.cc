@@ -53,6 +53,9 @@ rest_proxy::service_options rest_proxy_options(const wharf_config& config) {
   opts.consumers.request_max_bytes = r.consumer_request_max_bytes;
   opts.consumers.fetch_min_bytes = r.consumer_fetch_min_bytes;
   opts.consumers.max_instances = static_cast<std::size_t>(r.max_consumer_instances);
+  opts.produce.stream_max_in_flight_bytes = r.stream_max_in_flight_bytes;
+  opts.produce.max_record_bytes = opts.http.max_body_bytes;
+  opts.produce.batch_max_entries = static_cast<std::size_t>(r.produce_batch_max_entries);
   return opts;
 }
 

@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <algorithm>
+#include <mutex>
 
 namespace wharf::http {
 
@@ -34,8 +35,72 @@ void router::add_async(std::string method, std::string pattern, async_handler ha
   route r;
   r.method = std::move(method);
   r.pattern = std::move(pattern);
-  for (auto seg : split_path(r.pattern)) r.segments.emplace_back(seg);
   r.handler = std::move(handler);
+  insert(std::move(r));
+}
+
+namespace {
+
+// Runs a streaming handler over a body that is already complete, collecting what it
+// writes into one response (for servers and tests that hold whole requests).
+class collected_stream final : public body_stream {
+ public:
+  explicit collected_stream(responder respond) : respond_(std::move(respond)) {}
+
+  void respond(response res) override {
+    std::lock_guard lock(mutex_);
+    if (done_) return;
+    done_ = true;
+    respond_(std::move(res));
+  }
+  void begin(int status, header_list headers) override {
+    std::lock_guard lock(mutex_);
+    if (begun_ || done_) return;
+    begun_ = true;
+    collected_.status = status;
+    collected_.headers = std::move(headers);
+  }
+  void write(std::string piece) override {
+    std::lock_guard lock(mutex_);
+    if (!done_) collected_.body += piece;
+  }
+  void end() override {
+    std::lock_guard lock(mutex_);
+    if (done_) return;
+    done_ = true;
+    respond_(std::move(collected_));
+  }
+  void pause_reading() override {}
+  void resume_reading() override {}
+
+ private:
+  std::mutex mutex_;
+  responder respond_;
+  response collected_;
+  bool begun_ = false;
+  bool done_ = false;
+};
+
+}  // namespace
+
+void router::add_stream(std::string method, std::string pattern, stream_handler handler) {
+  route r;
+  r.method = std::move(method);
+  r.pattern = std::move(pattern);
+  r.streaming = std::move(handler);
+  r.handler = [streaming = r.streaming](request&& req, responder respond) {
+    auto body = std::move(req.body);
+    req.body.clear();
+    auto consumer =
+        streaming(std::move(req), std::make_shared<collected_stream>(std::move(respond)));
+    if (!body.empty() && consumer.on_data) consumer.on_data(body);
+    if (consumer.on_end) consumer.on_end();
+  };
+  insert(std::move(r));
+}
+
+void router::insert(route r) {
+  for (auto seg : split_path(r.pattern)) r.segments.emplace_back(seg);
   routes_.push_back(std::move(r));
   // Literal segments sort before parameters so "/subjects/latest" beats "/subjects/{id}".
   std::stable_sort(routes_.begin(), routes_.end(), [](const route& a, const route& b) {
@@ -47,6 +112,17 @@ void router::add_async(std::string method, std::string pattern, async_handler ha
     }
     return false;
   });
+}
+
+const stream_handler* router::find_stream(request& req) const {
+  auto segments = split_path(req.path);
+  for (const auto& r : routes_) {
+    if (r.method != req.method || !match(r, segments, req)) continue;
+    if (!r.streaming) return nullptr;
+    req.route = r.pattern;
+    return &r.streaming;
+  }
+  return nullptr;
 }
 
 bool router::match(const route& r, const std::vector<std::string_view>& path_segments,

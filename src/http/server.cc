@@ -63,6 +63,101 @@ struct reply_guard {
   }
 };
 
+// The answer side of one streamed request: written by the handler from any thread,
+// drained by the connection's coroutine, which waits on `wake` (and its body reader on
+// `resume`). Timers are cancelled on the connection's strand, where the waiters check
+// the state first, so no notification is lost.
+struct stream_channel {
+  explicit stream_channel(asio::any_io_executor executor) : wake(executor), resume(executor) {
+    wake.expires_at(asio::steady_timer::time_point::max());
+    resume.expires_at(asio::steady_timer::time_point::max());
+  }
+
+  std::mutex mutex;
+  std::optional<response> whole;
+  bool begun = false;
+  int status = 200;
+  header_list headers;
+  std::string pending;  // written, not yet sent
+  bool ended = false;
+  bool paused = false;
+  bool stopped = false;  // the connection is done with this request: drop everything
+  asio::steady_timer wake;
+  asio::steady_timer resume;
+
+  static void poke(const std::shared_ptr<stream_channel>& self, asio::steady_timer& timer) {
+    asio::post(timer.get_executor(), [self, &timer] { timer.cancel(); });
+  }
+};
+
+// What the handler holds. Dropping it without an answer still answers: 500 before the
+// stream began, or the end of the stream after.
+class stream_handle final : public body_stream {
+ public:
+  explicit stream_handle(std::shared_ptr<stream_channel> channel) : ch_(std::move(channel)) {}
+  ~stream_handle() override {
+    {
+      std::lock_guard lock(ch_->mutex);
+      if (ch_->whole || ch_->ended) return;
+      if (ch_->begun) {
+        ch_->ended = true;
+      } else {
+        ch_->whole = response::error(500, "the handler did not answer");
+      }
+    }
+    stream_channel::poke(ch_, ch_->wake);
+  }
+
+  void respond(response res) override {
+    {
+      std::lock_guard lock(ch_->mutex);
+      if (ch_->whole || ch_->begun || ch_->stopped) return;
+      ch_->whole = std::move(res);
+    }
+    stream_channel::poke(ch_, ch_->wake);
+  }
+  void begin(int status, header_list headers) override {
+    std::lock_guard lock(ch_->mutex);
+    if (ch_->begun || ch_->whole) return;
+    ch_->begun = true;
+    ch_->status = status;
+    ch_->headers = std::move(headers);
+  }
+  void write(std::string piece) override {
+    {
+      std::lock_guard lock(ch_->mutex);
+      if (ch_->whole || ch_->ended || ch_->stopped) return;
+      ch_->begun = true;
+      ch_->pending += piece;
+    }
+    stream_channel::poke(ch_, ch_->wake);
+  }
+  void end() override {
+    {
+      std::lock_guard lock(ch_->mutex);
+      if (ch_->whole || ch_->ended) return;
+      ch_->begun = true;
+      ch_->ended = true;
+    }
+    stream_channel::poke(ch_, ch_->wake);
+  }
+  void pause_reading() override {
+    std::lock_guard lock(ch_->mutex);
+    ch_->paused = true;
+  }
+  void resume_reading() override {
+    {
+      std::lock_guard lock(ch_->mutex);
+      if (!ch_->paused) return;
+      ch_->paused = false;
+    }
+    stream_channel::poke(ch_, ch_->resume);
+  }
+
+ private:
+  std::shared_ptr<stream_channel> ch_;
+};
+
 std::string percent_decode_path(std::string_view path) {
   std::string out;
   out.reserve(path.size());
@@ -156,6 +251,236 @@ auto& lowest_layer(Stream& stream) {
   return beast::get_lowest_layer(stream);
 }
 
+// The request line and headers as the handlers see them (no body yet).
+request request_head(const bhttp::request<bhttp::string_body>& msg, const std::string& remote,
+                     bool secure) {
+  request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  req.remote_address = remote;
+  req.secure = secure;
+  for (const auto& field : msg) {
+    req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  return req;
+}
+
+// Our response in Beast's terms; the body is left out for HEAD.
+bhttp::response<bhttp::string_body> to_beast(response res, unsigned version, bool keep_alive,
+                                             bool head) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
+  out.reason(std::string(reason_phrase(res.status)));
+  out.set(bhttp::field::server, "wharf");
+  bool has_type = false;
+  for (auto& [name, value] : res.headers) {
+    if (beast::iequals(name, "content-type")) has_type = true;
+    out.insert(name, value);
+  }
+  if (!has_type && !res.body.empty()) out.set(bhttp::field::content_type, "application/json");
+  out.keep_alive(keep_alive);
+  if (head) {
+    out.content_length(res.body.size());
+  } else {
+    out.body() = std::move(res.body);
+    out.prepare_payload();
+  }
+  return out;
+}
+
+// Hands the body to the consumer as it arrives, waiting while the handler has paused
+// reading. Sets body_done when the whole body was read.
+template <typename Stream>
+asio::awaitable<void> read_stream_body(std::shared_ptr<server_state> state, Stream& stream,
+                                       beast::flat_buffer& buffer,
+                                       bhttp::request_parser<bhttp::buffer_body>& parser,
+                                       body_consumer& consumer, std::shared_ptr<stream_channel> ch,
+                                       bool& body_done) {
+  std::vector<char> chunk(64 * 1024);
+  error_code ec;
+  while (!parser.is_done()) {
+    while (true) {
+      {
+        std::lock_guard lock(ch->mutex);
+        if (ch->stopped) co_return;
+        if (!ch->paused) break;
+      }
+      co_await ch->resume.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    lowest_layer(stream).expires_after(state->options.idle_timeout);
+    co_await bhttp::async_read_some(stream, buffer, parser,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == bhttp::error::need_buffer) ec = {};
+    {
+      std::lock_guard lock(ch->mutex);
+      if (ch->stopped) co_return;
+    }
+    if (ec) {
+      state->log->debug("streamed request body ended early: {}", ec.message());
+      {
+        std::lock_guard lock(ch->mutex);
+        ch->stopped = true;
+      }
+      stream_channel::poke(ch, ch->wake);
+      co_return;
+    }
+    auto n = chunk.size() - parser.get().body().size;
+    if (n > 0 && consumer.on_data) consumer.on_data(std::string_view(chunk.data(), n));
+  }
+  body_done = true;
+  if (consumer.on_end) consumer.on_end();
+}
+
+// Serves one request of a streaming route: its body goes to the handler as it arrives
+// while what the handler writes goes back as chunks. Returns the status answered and
+// whether the connection can serve another request.
+template <typename Stream>
+asio::awaitable<std::pair<int, bool>> serve_stream(
+    std::shared_ptr<server_state> state, std::shared_ptr<Stream> stream, beast::flat_buffer& buffer,
+    bhttp::request_parser<bhttp::string_body>& head_parser, request head,
+    const stream_handler& handler) {
+  const auto& opts = state->options;
+  auto version = head_parser.get().version();
+  bool keep_alive = head_parser.get().keep_alive();
+  bhttp::request_parser<bhttp::buffer_body> parser{std::move(head_parser)};
+  parser.body_limit(boost::none);  // the handler bounds what it holds
+  error_code ec;
+
+  auto executor = co_await asio::this_coro::executor;
+  auto ch = std::make_shared<stream_channel>(executor);
+  body_consumer consumer;
+  try {
+    consumer = handler(std::move(head), std::make_shared<stream_handle>(ch));
+  } catch (const std::exception& e) {
+    state->log->error("streaming handler threw: {}", e.what());
+    std::lock_guard lock(ch->mutex);
+    if (!ch->whole && !ch->begun) ch->whole = state->routes->make_error(500, "internal error");
+  }
+
+  bool body_done = parser.is_done();
+  bool reader_running = false;
+  auto reader_finished = std::make_shared<asio::steady_timer>(executor);
+  reader_finished->expires_at(asio::steady_timer::time_point::max());
+  auto reader_done = std::make_shared<bool>(false);
+  if (!body_done) {
+    bool answered_early = false;
+    {
+      std::lock_guard lock(ch->mutex);
+      answered_early = ch->whole.has_value();
+    }
+    auto expect = parser.get()[bhttp::field::expect];
+    if (!answered_early && beast::iequals(expect, "100-continue")) {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
+      co_await bhttp::async_write(*stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return std::pair{499, false};
+    }
+    if (!answered_early) {
+      reader_running = true;
+      asio::co_spawn(executor,
+                     read_stream_body(state, *stream, buffer, parser, consumer, ch, body_done),
+                     [reader_finished, reader_done](std::exception_ptr) {
+                       *reader_done = true;
+                       reader_finished->cancel();
+                     });
+    }
+  } else if (consumer.on_end) {
+    consumer.on_end();
+  }
+
+  // Writes what the handler produces until it answers whole, ends, or the client leaves.
+  int status = 200;
+  bool completed = false;
+  bool header_sent = false;
+  bool chunked = version >= 11;
+  while (true) {
+    std::optional<response> whole;
+    std::string out;
+    bool ended = false;
+    bool stopped = false;
+    bool send_header = false;
+    header_list headers;
+    {
+      std::lock_guard lock(ch->mutex);
+      stopped = ch->stopped;
+      if (ch->whole) {
+        whole = std::move(ch->whole);
+        ch->whole.reset();
+      } else if (ch->begun) {
+        send_header = !header_sent;
+        if (send_header) {
+          status = ch->status;
+          headers = ch->headers;
+        }
+        out.swap(ch->pending);
+        ended = ch->ended;
+      }
+    }
+    if (!whole && !send_header && out.empty() && !ended) {
+      if (stopped) break;
+      co_await ch->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    lowest_layer(*stream).expires_after(opts.read_timeout);
+    if (whole) {
+      status = whole->status;
+      // Unread body bytes would be taken for the next request: close instead.
+      auto message = to_beast(std::move(*whole), version, keep_alive && body_done, false);
+      co_await bhttp::async_write(*stream, message, asio::redirect_error(asio::use_awaitable, ec));
+      completed = !ec;
+      break;
+    }
+    if (send_header) {
+      header_sent = true;
+      bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), version};
+      res.reason(std::string(reason_phrase(status)));
+      res.set(bhttp::field::server, "wharf");
+      for (auto& [name, value] : headers) res.insert(name, value);
+      res.keep_alive(keep_alive && chunked);
+      if (chunked) res.chunked(true);
+      bhttp::response_serializer<bhttp::empty_body> serializer{res};
+      co_await bhttp::async_write_header(*stream, serializer,
+                                         asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+    }
+    if (!out.empty()) {
+      if (chunked) {
+        co_await asio::async_write(*stream, bhttp::make_chunk(asio::buffer(out)),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      } else {
+        co_await asio::async_write(*stream, asio::buffer(out),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (ec) break;
+    }
+    if (ended) {
+      if (chunked) {
+        co_await asio::async_write(*stream, bhttp::make_chunk_last(),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
+      completed = !ec && chunked;
+      break;
+    }
+  }
+
+  // Stop the reader if the answer came before the body's end; then wait for it.
+  {
+    std::lock_guard lock(ch->mutex);
+    ch->stopped = true;
+  }
+  if (reader_running && !*reader_done) {
+    if (!body_done) {
+      lowest_layer(*stream).cancel();
+      ch->resume.cancel();
+    }
+    while (!*reader_done) {
+      co_await reader_finished->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  if (!body_done && consumer.on_abort) consumer.on_abort();
+  co_return std::pair{status, completed && body_done && keep_alive};
+}
+
 // Reads requests off one connection and answers them in order until either side closes.
 template <typename Stream>
 asio::awaitable<void> serve_connection(std::shared_ptr<server_state> state,
@@ -188,6 +513,26 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server_state> state,
     std::optional<response> early_error;
     if (!ec) {
       state->set_busy(id, true);
+      auto head = request_head(parser.get(), remote, secure);
+      const stream_handler* streaming =
+          parse_target(head.target, head) ? state->routes->find_stream(head) : nullptr;
+      if (streaming) {
+        auto started = std::chrono::steady_clock::now();
+        auto method = head.method;
+        auto route = head.route;
+        auto [status, keep] =
+            co_await serve_stream(state, stream, buffer, parser, std::move(head), *streaming);
+        auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
+        if (state->requests) {
+          state->requests->with({opts.name, method, std::to_string(status)}).inc();
+          state->latency->with({opts.name, route}).observe(elapsed.count());
+        }
+        state->set_busy(id, false);
+        state->log->debug("{} {} {} -> {} streamed ({:.3f} ms)", remote, method, route, status,
+                          elapsed.count() * 1000);
+        if (!keep) break;
+        continue;
+      }
       lowest_layer(*stream).expires_after(opts.read_timeout);
       // curl and others wait for "100 Continue" before sending a large body.
       auto expect = parser.get()[bhttp::field::expect];
@@ -237,16 +582,9 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server_state> state,
       auto& msg = parser.get();
       keep_alive = msg.keep_alive();
       version = msg.version();
-      request req;
-      req.method = std::string(msg.method_string());
+      request req = request_head(msg, remote, secure);
       method = req.method;
       head = msg.method() == bhttp::verb::head;
-      req.target = std::string(msg.target());
-      req.remote_address = remote;
-      req.secure = secure;
-      for (const auto& field : msg) {
-        req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-      }
       req.body = std::move(msg.body());
       if (!parse_target(req.target, req)) {
         res = state->routes->make_error(400, "malformed request target");
@@ -277,36 +615,22 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server_state> state,
       }
     }
 
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
-    out.reason(std::string(reason_phrase(res.status)));
-    out.set(bhttp::field::server, "wharf");
-    bool has_type = false;
-    for (auto& [name, value] : res.headers) {
-      if (beast::iequals(name, "content-type")) has_type = true;
-      out.insert(name, value);
-    }
-    if (!has_type && !res.body.empty()) out.set(bhttp::field::content_type, "application/json");
     bool close_after = !keep_alive || early_error.has_value() || state->draining;
-    out.keep_alive(!close_after);
     auto body_size = res.body.size();
-    if (head) {
-      out.content_length(body_size);
-    } else {
-      out.body() = std::move(res.body);
-      out.prepare_payload();
-    }
+    auto status = res.status;
+    auto out = to_beast(std::move(res), version, !close_after, head);
 
     // Counted before the write so a client that has its answer also sees it counted.
     auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
     if (state->requests) {
-      state->requests->with({opts.name, method, std::to_string(res.status)}).inc();
+      state->requests->with({opts.name, method, std::to_string(status)}).inc();
       state->latency->with({opts.name, route}).observe(elapsed.count());
     }
     lowest_layer(*stream).expires_after(opts.read_timeout);
     co_await bhttp::async_write(*stream, out, asio::redirect_error(asio::use_awaitable, ec));
     state->set_busy(id, false);
 
-    state->log->debug("{} {} {} -> {} ({} bytes, {:.3f} ms)", remote, method, route, res.status,
+    state->log->debug("{} {} {} -> {} ({} bytes, {:.3f} ms)", remote, method, route, status,
                       body_size, elapsed.count() * 1000);
     if (ec || close_after) break;
   }

@@ -63,6 +63,20 @@ class client {
     }
   }
 
+  // Reads until `marker` has arrived; returns everything up to and including it.
+  std::string read_until(std::string_view marker) {
+    while (buffer_.find(marker) == std::string::npos) {
+      char chunk[65536];
+      auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) return {};
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+    auto end = buffer_.find(marker) + marker.size();
+    auto out = buffer_.substr(0, end);
+    buffer_.erase(0, end);
+    return out;
+  }
+
   // True when the server closed the connection.
   bool closed_by_peer() {
     char c;
@@ -82,6 +96,7 @@ struct ServerTest : ::testing::Test {
   std::unique_ptr<server> srv;
   std::promise<void> release_slow;
   std::shared_future<void> slow_released = release_slow.get_future().share();
+  std::promise<void> stream_aborted;
 
   void SetUp() override {
     routes->add("GET", "/hello/{name}", [](const request& req) {
@@ -102,6 +117,33 @@ struct ServerTest : ::testing::Test {
       }).detach();
     });
     routes->add_async("GET", "/forgotten", [](request&&, responder) {});
+    // Answers every body piece at once, upper-cased, as one chunk; "stop" ends the
+    // answer before the body's end.
+    routes->add_stream("POST", "/shout", [](request&&, std::shared_ptr<body_stream> out) {
+      out->begin(200, {{"Content-Type", "text/plain"}});
+      body_consumer consumer;
+      consumer.on_data = [out](std::string_view piece) {
+        if (piece.find("stop") != std::string_view::npos) {
+          out->write("stopped");
+          out->end();
+          return;
+        }
+        std::string upper(piece);
+        for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        out->write(upper + ";");
+      };
+      consumer.on_end = [out] { out->end(); };
+      return consumer;
+    });
+    routes->add_stream("POST", "/watch", [this](request&&, std::shared_ptr<body_stream>) {
+      body_consumer consumer;
+      consumer.on_abort = [this] { stream_aborted.set_value(); };
+      return consumer;
+    });
+    routes->add_stream("POST", "/refuse", [](request&&, std::shared_ptr<body_stream> out) {
+      out->respond(response::text(403, "no"));
+      return body_consumer{};
+    });
     routes->add("GET", "/throws",
                 [](const request&) -> response { throw std::runtime_error("boom"); });
     runtime.start();
@@ -262,6 +304,96 @@ TEST_F(ServerTest, BindFailureIsAnError) {
   auto second = server::start(runtime, opts, routes, nullptr);
   ASSERT_FALSE(second);
   EXPECT_NE(second.err().message().find("cannot listen"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wharf::http
+
+namespace wharf::http {
+namespace {
+
+TEST_F(ServerTest, StreamedRequestIsAnsweredPieceByPieceWhileTheBodyArrives) {
+  start();
+  client c(srv->port());
+  c.send("POST /shout HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  c.send("5\r\nhello\r\n");
+  // The answer to the first piece comes before the second piece is sent.
+  auto first = c.read_until("HELLO;\r\n");
+  EXPECT_NE(first.find("HTTP/1.1 200 OK"), std::string::npos) << first;
+  EXPECT_NE(first.find("Transfer-Encoding: chunked"), std::string::npos) << first;
+  c.send("5\r\nworld\r\n");
+  EXPECT_NE(c.read_until("WORLD;\r\n").find("WORLD;"), std::string::npos);
+  c.send("0\r\n\r\n");
+  EXPECT_FALSE(c.read_until("0\r\n\r\n").empty());
+  // The connection serves the next request.
+  c.send("GET /hello/again HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(c.read_response().find("hello again"), std::string::npos);
+}
+
+TEST_F(ServerTest, StreamingRouteTakesAContentLengthBodyToo) {
+  start();
+  client c(srv->port());
+  c.send("POST /shout HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+  auto res = c.read_until("0\r\n\r\n");
+  EXPECT_NE(res.find("ABC;"), std::string::npos) << res;
+}
+
+TEST_F(ServerTest, StreamingRouteMayAnswerWholeBeforeReadingTheBody) {
+  start();
+  client c(srv->port());
+  c.send("POST /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+  auto res = c.read_response();
+  EXPECT_NE(res.find("403"), std::string::npos) << res;
+  // The unread body would be mistaken for the next request: the server closes.
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(ServerTest, StreamingHandlerMayEndBeforeTheBodyEnds) {
+  start();
+  client c(srv->port());
+  c.send("POST /shout HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  c.send("4\r\nstop\r\n");
+  auto res = c.read_until("0\r\n\r\n");
+  EXPECT_NE(res.find("stopped"), std::string::npos) << res;
+  // The rest of the body is never read, so the connection cannot serve another request.
+  EXPECT_TRUE(c.closed_by_peer());
+  client other(srv->port());
+  other.send("GET /hello/x HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(other.read_response().find("hello x"), std::string::npos);
+}
+
+TEST_F(ServerTest, StreamingHandlerHearsWhenTheClientLeavesMidBody) {
+  start();
+  auto aborted = stream_aborted.get_future();
+  {
+    client c(srv->port());
+    c.send("POST /watch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+  }
+  EXPECT_EQ(aborted.wait_for(5s), std::future_status::ready);
+}
+
+TEST(RouterStreamTest, DispatchFeedsAStreamingRouteTheWholeBody) {
+  router routes;
+  routes.add_stream("POST", "/s", [](request&&, std::shared_ptr<body_stream> out) {
+    body_consumer consumer;
+    auto seen = std::make_shared<std::string>();
+    consumer.on_data = [seen](std::string_view piece) { *seen += piece; };
+    consumer.on_end = [out, seen] {
+      out->begin(201, {});
+      out->write("got:");
+      out->write(*seen);
+      out->end();
+    };
+    return consumer;
+  });
+  request req;
+  req.method = "POST";
+  req.path = "/s";
+  req.body = "xyz";
+  response answer;
+  routes.dispatch(std::move(req), [&answer](response r) { answer = std::move(r); });
+  EXPECT_EQ(answer.status, 201);
+  EXPECT_EQ(answer.body, "got:xyz");
 }
 
 }  // namespace

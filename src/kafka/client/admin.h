@@ -28,10 +28,11 @@ class admin {
   virtual result<std::vector<config_entry>> describe_topic_configs(const std::string& topic) = 0;
   virtual result<std::vector<config_entry>> describe_broker_configs(std::int32_t broker_id) = 0;
   // Sets the topic's dynamic configs to exactly these (AlterConfigs replaces them all;
-  // callers that change one entry pass the others unchanged).
+  // callers that change one entry pass the others unchanged). With validate_only the
+  // broker only checks them.
   virtual status replace_topic_configs(
-      const std::string& topic,
-      const std::vector<std::pair<std::string, std::string>>& configs) = 0;
+      const std::string& topic, const std::vector<std::pair<std::string, std::string>>& configs,
+      bool validate_only = false) = 0;
 
   virtual result<std::vector<group_listing>> list_groups() = 0;
   virtual result<std::vector<group_description>> describe_groups(

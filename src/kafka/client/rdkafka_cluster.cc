@@ -312,9 +312,9 @@ class rdkafka_admin final : public admin {
     return describe_configs(RD_KAFKA_RESOURCE_BROKER, std::to_string(broker_id));
   }
 
-  status replace_topic_configs(
-      const std::string& topic,
-      const std::vector<std::pair<std::string, std::string>>& configs) override {
+  status replace_topic_configs(const std::string& topic,
+                               const std::vector<std::pair<std::string, std::string>>& configs,
+                               bool validate_only) override {
     auto* resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
     std::unique_ptr<rd_kafka_ConfigResource_t, void (*)(rd_kafka_ConfigResource_t*)> owner(
         resource, rd_kafka_ConfigResource_destroy);
@@ -324,6 +324,13 @@ class rdkafka_admin final : public admin {
       }
     }
     admin_request call(rk_, RD_KAFKA_ADMIN_OP_ALTERCONFIGS, timeout_);
+    if (validate_only) {
+      char problem[256];
+      if (auto err =
+              rd_kafka_AdminOptions_set_validate_only(call.options(), 1, problem, sizeof problem)) {
+        return error_from(err, problem);
+      }
+    }
     rd_kafka_AlterConfigs(rk_, &resource, 1, call.options(), call.queue());
     WHARF_ASSIGN_OR_RETURN(auto event, call.wait());
     std::size_t count = 0;

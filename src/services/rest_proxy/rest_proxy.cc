@@ -34,6 +34,22 @@ void add_route(http::router& routes, const std::shared_ptr<proxy_context>& ctx, 
                    });
 }
 
+void add_stream_route(http::router& routes, const std::shared_ptr<proxy_context>& ctx,
+                      std::string method, std::string pattern, std::string operation,
+                      stream_route_handler handler) {
+  routes.add_stream(std::move(method), std::move(pattern),
+                    [ctx, operation = std::move(operation), handler = std::move(handler)](
+                        http::request&& head, std::shared_ptr<http::body_stream> out) {
+                      if (ctx->filter) {
+                        if (auto answer = ctx->filter(head, operation)) {
+                          out->respond(std::move(*answer));
+                          return http::body_consumer{};
+                        }
+                      }
+                      return handler(std::move(head), std::move(out));
+                    });
+}
+
 http::response json_response(int status, const boost::json::value& body, std::string content_type) {
   return http::response::json(status, boost::json::serialize(body), std::move(content_type));
 }
@@ -119,7 +135,8 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
                         std::make_shared<consumer_registry>(kafka, options.consumers),
                         std::move(options.filter),
                         options.http.tls.enabled(),
-                        {}});
+                        {},
+                        options.produce});
 
   auto routes = std::make_shared<http::router>();
   add_v2_routes(*routes, ctx);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,6 +35,16 @@ namespace wharf::rest_proxy {
 using request_filter =
     std::function<std::optional<http::response>(const http::request&, std::string_view operation)>;
 
+struct produce_limits {
+  // Record bytes one streamed produce request may have waiting for Kafka; past it the
+  // proxy stops reading that request's body until acknowledgements catch up.
+  std::uint64_t stream_max_in_flight_bytes = 16ull << 20;
+  // Largest record (its JSON) in a streamed produce request.
+  std::uint64_t max_record_bytes = 16ull << 20;
+  // Most entries in one records:batch request.
+  std::size_t batch_max_entries = 1000;
+};
+
 struct service_options {
   http::server_options http;
   consumer_limits consumers;
@@ -40,6 +52,7 @@ struct service_options {
   // again before the answer is "not found".
   std::chrono::milliseconds metadata_max_age{5'000};
   request_filter filter;
+  produce_limits produce;
 };
 
 class service {

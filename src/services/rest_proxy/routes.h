@@ -26,6 +26,7 @@ struct proxy_context {
   request_filter filter;         // runs before every route; may answer instead of it
   bool secure = false;           // served over TLS (for the URLs we hand out)
   std::string listener_address;  // host:port, when a request has no Host header
+  produce_limits produce;
 
   kafka::client::admin& admin() { return cluster.admin_client(); }
   kafka::client::worker_pool& workers() { return cluster.workers(); }
@@ -38,6 +39,13 @@ using route_handler = std::function<void(http::request&&, http::responder)>;
 // Adds a route whose handler runs after ctx->filter lets the request through.
 void add_route(http::router& routes, const std::shared_ptr<proxy_context>& ctx, std::string method,
                std::string pattern, std::string operation, route_handler handler);
+
+// Adds a streaming route (its body read as it arrives) behind the same filter.
+using stream_route_handler =
+    std::function<http::body_consumer(http::request&&, std::shared_ptr<http::body_stream>)>;
+void add_stream_route(http::router& routes, const std::shared_ptr<proxy_context>& ctx,
+                      std::string method, std::string pattern, std::string operation,
+                      stream_route_handler handler);
 
 // A JSON body with the v2 content type (application/vnd.kafka.v2+json) or another.
 http::response json_response(int status, const boost::json::value& body, std::string content_type);

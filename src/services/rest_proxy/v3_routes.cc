@@ -11,11 +11,36 @@
 #include "services/rest_proxy/json_support.h"
 #include "services/rest_proxy/records.h"
 #include "services/rest_proxy/routes.h"
+#include "services/rest_proxy/v3_support.h"
 
 namespace wharf::rest_proxy {
 
 namespace bj = boost::json;
 namespace kc = kafka::client;
+
+bj::object resource_metadata(const std::string& self, const std::string& resource_name) {
+  return bj::object{{"self", self}, {"resource_name", resource_name}};
+}
+
+void with_cluster(const std::shared_ptr<proxy_context>& ctx, const http::request& req,
+                  http::responder respond, std::optional<std::string> need_topic,
+                  cluster_then then) {
+  links l{ctx->base_url(req), req.param("cluster_id")};
+  auto checked = [l = std::move(l), respond = std::move(respond),
+                  then = std::move(then)](kc::result<metadata_snapshot> md) mutable {
+    if (!md.ok()) return respond(error_response(from_kafka(md.err())));
+    if ((*md)->cluster_id != l.cluster_id) {
+      return respond(error_response(error_codes::not_found,
+                                    fmt::format("Cluster {} cannot be found.", l.cluster_id)));
+    }
+    then(*md, l, std::move(respond));
+  };
+  if (need_topic) {
+    ctx->metadata->get(std::move(need_topic), std::move(checked));
+  } else {
+    ctx->metadata->refresh(std::move(checked));
+  }
+}
 
 namespace {
 
@@ -28,25 +53,6 @@ api_error unknown_topic() {
 }
 
 bj::object related(const std::string& url) { return bj::object{{"related", url}}; }
-
-// URLs and resource names of one cluster, as the client reached us.
-struct links {
-  std::string base;  // http://host:port
-  std::string cluster_id;
-
-  std::string cluster() const { return base + "/v3/clusters/" + cluster_id; }
-  std::string topics() const { return cluster() + "/topics"; }
-  std::string topic(const std::string& t) const { return topics() + "/" + t; }
-  std::string partition(const std::string& t, std::int32_t p) const {
-    return topic(t) + "/partitions/" + std::to_string(p);
-  }
-  std::string crn() const { return "crn:///kafka=" + cluster_id; }
-  std::string crn_topic(const std::string& t) const { return crn() + "/topic=" + t; }
-};
-
-bj::object resource_metadata(const std::string& self, const std::string& resource_name) {
-  return bj::object{{"self", self}, {"resource_name", resource_name}};
-}
 
 bj::object collection(const std::string& kind, const std::string& self, bj::array data) {
   return bj::object{{"kind", kind},
@@ -127,29 +133,6 @@ bj::object config_json(const links& l, const std::string& topic, const kc::confi
                     {"is_sensitive", c.is_sensitive},
                     {"source", kc::to_string(c.source)},
                     {"synonyms", std::move(synonyms)}};
-}
-
-using cluster_then = std::function<void(const metadata_snapshot&, const links&, http::responder)>;
-
-// Checks {cluster_id} against the cluster we reach, then calls then. Reads see the
-// cluster as it is now; produce (need_topic set) may use cached metadata with the topic.
-void with_cluster(const context_ptr& ctx, const http::request& req, http::responder respond,
-                  std::optional<std::string> need_topic, cluster_then then) {
-  links l{ctx->base_url(req), req.param("cluster_id")};
-  auto checked = [l = std::move(l), respond = std::move(respond),
-                  then = std::move(then)](kc::result<metadata_snapshot> md) mutable {
-    if (!md.ok()) return respond(error_response(from_kafka(md.err())));
-    if ((*md)->cluster_id != l.cluster_id) {
-      return respond(error_response(error_codes::not_found,
-                                    fmt::format("Cluster {} cannot be found.", l.cluster_id)));
-    }
-    then(*md, l, std::move(respond));
-  };
-  if (need_topic) {
-    ctx->metadata->get(std::move(need_topic), std::move(checked));
-  } else {
-    ctx->metadata->refresh(std::move(checked));
-  }
 }
 
 void with_topic(const context_ptr& ctx, const http::request& req, http::responder respond,
@@ -313,6 +296,105 @@ void get_topic_config(const context_ptr& ctx, http::request&& req, http::respond
              });
 }
 
+// One change to a topic's configs: a new value, or nullopt to return to the default.
+using config_change = std::pair<std::string, std::optional<std::string>>;
+
+// Applies changes on top of the topic's current dynamic configs. Kafka 2.x's AlterConfigs
+// (what librdkafka 2.0 offers) replaces the whole set, so the others are read first.
+api_result<bool> alter_topic_configs(kc::admin& admin, const std::string& topic,
+                                     const std::vector<config_change>& changes,
+                                     bool validate_only) {
+  auto current = admin.describe_topic_configs(topic);
+  if (!current.ok()) return from_kafka(current.err());
+  std::vector<std::pair<std::string, std::string>> next;
+  for (const auto& c : *current) {
+    if (c.source == kc::config_source::dynamic_topic && c.value)
+      next.emplace_back(c.name, *c.value);
+  }
+  for (const auto& [name, value] : changes) {
+    std::erase_if(next, [&name](const auto& entry) { return entry.first == name; });
+    if (value) next.emplace_back(name, *value);
+  }
+  auto altered = admin.replace_topic_configs(topic, next, validate_only);
+  if (!altered.ok()) return from_kafka(altered.err());
+  return true;
+}
+
+void apply_config_changes(const context_ptr& ctx, http::request&& req, http::responder respond,
+                          std::vector<config_change> changes, bool validate_only) {
+  with_topic(ctx, req, std::move(respond),
+             [ctx, changes = std::move(changes), validate_only](
+                 const metadata_snapshot&, const links&, const kc::topic_info& t,
+                 http::responder respond) {
+               ctx->workers().post([ctx, name = t.name, changes, validate_only, respond] {
+                 auto altered = alter_topic_configs(ctx->admin(), name, changes, validate_only);
+                 if (!altered.ok()) return respond(error_response(altered.err()));
+                 respond(no_content());
+               });
+             });
+}
+
+// PUT .../configs/{name} {"value": "..."}
+void update_topic_config(const context_ptr& ctx, http::request&& req, http::responder respond) {
+  if (auto ok = check_v3_json_body(req.header("Content-Type")); !ok.ok()) {
+    return respond(error_response(ok.err()));
+  }
+  auto body = json::parse_body(req.body);
+  if (!body.ok()) return respond(error_response(body.err()));
+  auto value = json::string_field(*body, "value");
+  if (!value.ok()) return respond(error_response(value.err()));
+  if (!*value) {
+    return respond(
+        error_response(error_codes::bad_request, "The request body must be {\"value\": \"...\"}."));
+  }
+  std::vector<config_change> changes{{req.param("config_name"), std::move(**value)}};
+  apply_config_changes(ctx, std::move(req), std::move(respond), std::move(changes), false);
+}
+
+// DELETE .../configs/{name}: back to the default.
+void reset_topic_config(const context_ptr& ctx, http::request&& req, http::responder respond) {
+  std::vector<config_change> changes{{req.param("config_name"), std::nullopt}};
+  apply_config_changes(ctx, std::move(req), std::move(respond), std::move(changes), false);
+}
+
+// POST .../configs:alter {"data": [{"name", "value", "operation": "SET"|"DELETE"}],
+// "validate_only": false}
+void alter_topic_config_batch(const context_ptr& ctx, http::request&& req,
+                              http::responder respond) {
+  if (auto ok = check_v3_json_body(req.header("Content-Type")); !ok.ok()) {
+    return respond(error_response(ok.err()));
+  }
+  auto body = json::parse_body(req.body);
+  if (!body.ok()) return respond(error_response(body.err()));
+  auto bad = [&respond](std::string_view message) {
+    respond(error_response(error_codes::bad_request, message));
+  };
+  const auto* data = json::field(*body, "data");
+  if (!data || !data->is_array()) return bad("The request body must be {\"data\": [...]}.");
+  std::vector<config_change> changes;
+  for (const auto& entry : data->get_array()) {
+    auto name = json::string_field(entry, "name");
+    if (!name.ok() || !*name || (*name)->empty()) return bad("Every entry needs a name.");
+    auto operation = json::string_field(entry, "operation");
+    if (!operation.ok()) return respond(error_response(operation.err()));
+    std::string op = operation->value_or("SET");
+    for (auto& c : op) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (op == "DELETE") {
+      changes.emplace_back(std::move(**name), std::nullopt);
+      continue;
+    }
+    if (op != "SET") return bad("operation must be SET or DELETE.");
+    auto value = json::string_field(entry, "value");
+    if (!value.ok() || !*value) return bad("A SET entry needs a string value.");
+    changes.emplace_back(std::move(**name), std::move(**value));
+  }
+  bool validate_only = false;
+  if (const auto* v = json::field(*body, "validate_only"); v && v->is_bool()) {
+    validate_only = v->get_bool();
+  }
+  apply_config_changes(ctx, std::move(req), std::move(respond), std::move(changes), validate_only);
+}
+
 void list_partitions(const context_ptr& ctx, http::request&& req, http::responder respond) {
   with_topic(
       ctx, req, std::move(respond),
@@ -334,59 +416,6 @@ void get_partition(const context_ptr& ctx, http::request&& req, http::responder 
                if (!p) return respond(error_response(unknown_topic()));
                respond(v3_response(200, partition_json(l, t.name, *p)));
              });
-}
-
-void produce_record(const context_ptr& ctx, http::request&& req, http::responder respond) {
-  if (auto ok = check_v3_json_body(req.header("Content-Type")); !ok.ok()) {
-    return respond(error_response(ok.err()));
-  }
-  auto body = json::parse_body(req.body);
-  if (!body.ok()) return respond(error_response(body.err()));
-  auto topic_name = req.param("topic_name");
-  auto parsed = parse_v3_record(*body, topic_name);
-  if (!parsed.ok()) return respond(error_response(parsed.err()));
-  auto record = std::make_shared<v3_produce_record>(std::move(*parsed));
-  with_cluster(
-      ctx, req, std::move(respond), topic_name,
-      [ctx, record, topic_name](const metadata_snapshot& md, const links& l,
-                                http::responder respond) {
-        const auto* t = md->topic(topic_name);
-        if (!t) return respond(error_response(error_codes::topic_not_found, "Topic not found."));
-        if (record->record.partition && !t->partition(*record->record.partition)) {
-          return respond(error_response(error_codes::partition_not_found, "Partition not found."));
-        }
-        auto key_size =
-            record->record.key ? static_cast<std::int64_t>(record->record.key->size()) : -1;
-        auto value_size =
-            record->record.value ? static_cast<std::int64_t>(record->record.value->size()) : -1;
-        auto key_type = record->key_type;
-        auto value_type = record->value_type;
-        auto queued = ctx->cluster.shared_producer().produce(
-            std::move(record->record), [l, topic_name, key_type, value_type, key_size, value_size,
-                                        respond](kc::result<kc::delivery_report> report) {
-              if (!report.ok()) return respond(error_response(from_kafka(report.err())));
-              bj::object out{
-                  {"error_code", 200},        {"cluster_id", l.cluster_id},
-                  {"topic_name", topic_name}, {"partition_id", report->partition},
-                  {"offset", report->offset}, {"timestamp", iso8601_millis(report->timestamp_ms)}};
-              // Java reports the serialized size of a null key or value as -1.
-              if (key_type) {
-                out["key"] = bj::object{{"type", to_string(*key_type)}, {"size", key_size}};
-              }
-              if (value_type) {
-                out["value"] = bj::object{{"type", to_string(*value_type)}, {"size", value_size}};
-              }
-              respond(v3_response(200, out));
-            });
-        if (!queued.ok()) {
-          auto error = from_kafka(queued.err());
-          if (queued.err().code() == kc::codes::local_queue_full) {
-            error = {error_codes::too_many_requests,
-                     "Too many produce requests in flight; retry later"};
-          }
-          respond(error_response(error));
-        }
-      });
 }
 
 // --- consumer groups ------------------------------------------------------------------
@@ -654,10 +683,16 @@ void add_v3_routes(http::router& routes, const std::shared_ptr<proxy_context>& c
             bind(list_topic_configs));
   add_route(routes, ctx, "GET", topic + "/configs/{config_name}", "v3.topic-configs.get",
             bind(get_topic_config));
+  add_route(routes, ctx, "PUT", topic + "/configs/{config_name}", "v3.topic-configs.update",
+            bind(update_topic_config));
+  add_route(routes, ctx, "DELETE", topic + "/configs/{config_name}", "v3.topic-configs.reset",
+            bind(reset_topic_config));
+  add_route(routes, ctx, "POST", topic + "/configs:alter", "v3.topic-configs.alter",
+            bind(alter_topic_config_batch));
   add_route(routes, ctx, "GET", topic + "/partitions", "v3.partitions.list", bind(list_partitions));
   add_route(routes, ctx, "GET", topic + "/partitions/{partition_id}", "v3.partitions.get",
             bind(get_partition));
-  add_route(routes, ctx, "POST", topic + "/records", "v3.produce", bind(produce_record));
+  add_v3_produce_routes(routes, ctx);
   const std::string group = cluster + "/consumer-groups/{consumer_group_id}";
   add_route(routes, ctx, "GET", cluster + "/consumer-groups", "v3.consumer-groups.list",
             bind(list_groups));

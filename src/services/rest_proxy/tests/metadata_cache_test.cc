@@ -39,8 +39,9 @@ class fake_admin final : public kc::admin {
   kc::result<std::vector<kc::config_entry>> describe_broker_configs(std::int32_t) override {
     return unsupported();
   }
-  kc::status replace_topic_configs(
-      const std::string&, const std::vector<std::pair<std::string, std::string>>&) override {
+  kc::status replace_topic_configs(const std::string&,
+                                   const std::vector<std::pair<std::string, std::string>>&,
+                                   bool) override {
     return unsupported();
   }
   kc::result<std::vector<kc::group_listing>> list_groups() override { return unsupported(); }
