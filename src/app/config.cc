@@ -101,6 +101,17 @@ void declare_options(config::schema& s, wharf_config& c) {
 
   declare_listener(s, "admin", c.admin, "the admin HTTP API (health, metrics, console)");
   declare_listener(s, "schema_registry", c.schema_registry, "the Schema Registry API");
+  s.string("schema_registry.topic", c.schema_registry.topic,
+           "the compacted topic that holds the registry's schemas and settings, in Confluent's "
+           "layout (kafkastore.topic)");
+  s.choice("schema_registry.compatibility_level", c.schema_registry.compatibility_level,
+           {"NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL",
+            "FULL_TRANSITIVE"},
+           "compatibility level of subjects with no level of their own until PUT /config sets "
+           "one (schema.compatibility.level)");
+  s.duration("schema_registry.timeout", c.schema_registry.timeout,
+             "how long a registration may wait for Kafka to store it and for this instance to "
+             "read it back (kafkastore.timeout.ms)");
   declare_listener(s, "rest_proxy", c.rest_proxy, "the REST Proxy API");
   s.duration("rest_proxy.consumer_instance_timeout", c.rest_proxy.consumer_instance_timeout,
              "a REST consumer instance unused this long is closed (consumer.instance.timeout.ms)");

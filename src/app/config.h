@@ -33,6 +33,13 @@ struct rest_proxy_config : listener_config {
   std::int64_t produce_batch_max_entries = 1000;
 };
 
+// The Schema Registry's listener and storage (Confluent's names in the descriptions).
+struct schema_registry_config : listener_config {
+  std::string topic = "_schemas";
+  std::string compatibility_level = "BACKWARD";
+  std::chrono::milliseconds timeout{10'000};
+};
+
 struct wharf_config {
   struct {
     std::string level = "info";
@@ -90,7 +97,7 @@ struct wharf_config {
   } kafka;
 
   listener_config admin{.port = 8080};
-  listener_config schema_registry{.port = 8081};
+  schema_registry_config schema_registry{{.port = 8081}};
   rest_proxy_config rest_proxy{{.port = 8082}};
   listener_config connect{.port = 8083};
 

@@ -17,6 +17,7 @@
 #include "metrics/process_metrics.h"
 #include "metrics/registry.h"
 #include "net/io_runtime.h"
+#include "services/registry/registry.h"
 #include "services/rest_proxy/rest_proxy.h"
 
 namespace wharf::app {
@@ -118,44 +119,70 @@ int serve(const wharf_config& config) {
   // The integration services' one way to Kafka (GUIDE.md: never the broker's internals).
   std::unique_ptr<kafka::client::cluster> kafka_cluster;
   std::unique_ptr<rest_proxy::service> rest;
+  std::unique_ptr<registry::service> schema_registry;
   auto bootstrap = kafka_bootstrap(config, kafka_broker.get());
-  if (config.rest_proxy.enabled) {
+  // Connects once, for the first service that needs Kafka; false if that failed.
+  auto connect_kafka = [&]() -> bool {
+    if (kafka_cluster) return true;
+    kafka::client::cluster_options opts;
+    opts.bootstrap_servers = bootstrap;
+    opts.client_id = "wharf";
+    opts.worker_threads = static_cast<std::size_t>(config.kafka.client_worker_threads);
+    opts.producer_max_in_flight_bytes = config.kafka.producer_max_in_flight_bytes;
+    opts.request_timeout = config.kafka.request_timeout;
+    opts.producer_delivery_timeout = config.kafka.producer_delivery_timeout;
+    for (const auto& property : config.kafka.client_properties) {
+      auto eq = property.find('=');
+      opts.properties[property.substr(0, eq)] = property.substr(eq + 1);
+    }
+    auto connected = kafka::client::cluster::connect(opts);
+    if (!connected) {
+      log->critical("Kafka client: {}", connected.err().message());
+      return false;
+    }
+    kafka_cluster = std::move(*connected);
+    return true;
+  };
+  auto fail = [&](const std::string& message) {
+    log->critical("{}", message);
+    rest.reset();
+    schema_registry.reset();
+    if (kafka_cluster) kafka_cluster->shutdown(std::chrono::milliseconds(0));
+    runtime.stop();
+    return 1;
+  };
+  auto needs_kafka = [&](const char* what, const listener_config& listener) {
+    if (!listener.enabled) return false;
     if (bootstrap.empty()) {
       log->warn(
-          "the REST Proxy needs a Kafka cluster: set kafka.bootstrap_servers or enable the "
-          "embedded broker; {}:{} stays closed",
-          config.rest_proxy.host, config.rest_proxy.port);
-    } else {
-      kafka::client::cluster_options opts;
-      opts.bootstrap_servers = bootstrap;
-      opts.client_id = "wharf";
-      opts.worker_threads = static_cast<std::size_t>(config.kafka.client_worker_threads);
-      opts.producer_max_in_flight_bytes = config.kafka.producer_max_in_flight_bytes;
-      opts.request_timeout = config.kafka.request_timeout;
-      opts.producer_delivery_timeout = config.kafka.producer_delivery_timeout;
-      for (const auto& property : config.kafka.client_properties) {
-        auto eq = property.find('=');
-        opts.properties[property.substr(0, eq)] = property.substr(eq + 1);
-      }
-      auto connected = kafka::client::cluster::connect(opts);
-      if (!connected) {
-        log->critical("Kafka client: {}", connected.err().message());
-        runtime.stop();
-        return 1;
-      }
-      kafka_cluster = std::move(*connected);
-      auto started_rest =
-          rest_proxy::service::start(runtime, rest_proxy_options(config), *kafka_cluster, &metrics);
-      if (!started_rest) {
-        log->critical("{}", started_rest.err().message());
-        kafka_cluster->shutdown(std::chrono::milliseconds(0));
-        runtime.stop();
-        return 1;
-      }
-      rest = std::move(*started_rest);
-      auto* r = rest.get();
-      health.add("rest-proxy", [r] { return r->ready(); });
+          "the {} needs a Kafka cluster: set kafka.bootstrap_servers or enable the embedded "
+          "broker; {}:{} stays closed",
+          what, listener.host, listener.port);
+      return false;
     }
+    return true;
+  };
+  if (needs_kafka("REST Proxy", config.rest_proxy)) {
+    if (!connect_kafka()) return fail("cannot reach Kafka");
+    auto started_rest =
+        rest_proxy::service::start(runtime, rest_proxy_options(config), *kafka_cluster, &metrics);
+    if (!started_rest) return fail(started_rest.err().message());
+    rest = std::move(*started_rest);
+    auto* r = rest.get();
+    health.add("rest-proxy", [r] { return r->ready(); });
+  }
+  if (needs_kafka("Schema Registry", config.schema_registry)) {
+    if (!connect_kafka()) return fail("cannot reach Kafka");
+    registry::service_options opts;
+    opts.http = config.http_options("schema_registry", config.schema_registry);
+    opts.topic = config.schema_registry.topic;
+    opts.default_compatibility = config.schema_registry.compatibility_level;
+    opts.timeout = config.schema_registry.timeout;
+    auto started = registry::service::start(runtime, opts, *kafka_cluster, &metrics);
+    if (!started) return fail(started.err().message());
+    schema_registry = std::move(*started);
+    auto* r = schema_registry.get();
+    health.add("schema-registry", [r] { return r->ready(); });
   }
 
   if (config.admin.enabled) {
@@ -191,8 +218,8 @@ int serve(const wharf_config& config) {
     const char* what;
     const listener_config& listener;
   };
-  for (const auto& p : {pending_listener{"Schema Registry", config.schema_registry},
-                        pending_listener{"Kafka Connect", config.connect}}) {
+  if (schema_registry) log->info("Schema Registry listening on {}", schema_registry->url());
+  for (const auto& p : {pending_listener{"Kafka Connect", config.connect}}) {
     if (p.listener.enabled) {
       log->info("{} is not built yet; {}:{} stays closed", p.what, p.listener.host,
                 p.listener.port);
@@ -217,11 +244,13 @@ int serve(const wharf_config& config) {
   auto deadline = std::chrono::steady_clock::now() + config.server.shutdown_grace_period;
   for (auto& s : servers) s->stop_accepting();
   if (rest) rest->stop_accepting();
+  if (schema_registry) schema_registry->stop_accepting();
   if (kafka_broker) kafka_broker->stop_accepting();
   bool clean = true;
   for (auto& s : servers) clean = s->drain(deadline) && clean;
   // The services finish with Kafka before the embedded broker goes away.
   if (rest) clean = rest->shutdown(deadline) && clean;
+  if (schema_registry) clean = schema_registry->shutdown(deadline) && clean;
   if (kafka_cluster) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -230,6 +259,7 @@ int serve(const wharf_config& config) {
   if (kafka_broker) clean = kafka_broker->shutdown(deadline) && clean;
   servers.clear();
   rest.reset();
+  schema_registry.reset();
   kafka_cluster.reset();
   kafka_broker.reset();
   runtime.stop();

@@ -1,0 +1,958 @@
+// The Schema Registry's HTTP API: Confluent's routes, bodies and error codes over a
+// schema_log. Reads are answered from memory on the I/O thread; writes run on the Kafka
+// client's workers, one at a time, since they wait for Kafka.
+#include "services/registry/registry.h"
+
+#include <charconv>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "base/logging.h"
+#include "kafka/client/cluster.h"
+#include "schema/avro_compatibility.h"
+#include "schema/avro_schema.h"
+#include "services/registry/schema_log.h"
+
+namespace wharf::registry {
+
+namespace bj = boost::json;
+namespace avro = schema::avro;
+
+namespace {
+
+constexpr std::string_view content_type = "application/vnd.schemaregistry.v1+json";
+
+const std::vector<std::string> compatibility_levels = {
+    "NONE", "BACKWARD",       "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
+    "FULL", "FULL_TRANSITIVE"};
+const std::vector<std::string> modes = {"READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"};
+
+// Confluent's error: {"error_code": N, "message": "..."}, HTTP status = N's first digits.
+struct api_error {
+  int code;
+  std::string text;
+  const std::string& message() const { return text; }
+};
+
+int status_of(int code) {
+  while (code >= 1000) code /= 10;
+  return code;
+}
+
+http::response json_answer(int status, const bj::value& body) {
+  return http::response::json(status, bj::serialize(body), std::string(content_type));
+}
+
+http::response error_answer(const api_error& e) {
+  return http::response::json(
+      status_of(e.code), bj::serialize(bj::object{{"error_code", e.code}, {"message", e.text}}),
+      std::string(content_type));
+}
+
+api_error subject_not_found(const std::string& subject) {
+  return {40401, fmt::format("Subject '{}' not found.", subject)};
+}
+api_error version_not_found(int version) {
+  return {40402, fmt::format("Version {} not found.", version)};
+}
+api_error schema_not_found() { return {40403, "Schema not found"}; }
+api_error store_error(const error& e) {
+  return {50001, "Error in the backend datastore: " + e.message()};
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool flag(const http::request& req, std::string_view name) {
+  auto v = req.query_param(name);
+  return v && upper(*v) == "TRUE";
+}
+
+// "latest" (or -1), or 1..2^31-1.
+result<int, api_error> parse_version(std::string_view text) {
+  if (text == "latest" || text == "-1") return -1;
+  int v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 1) {
+    return api_error{42202, fmt::format("The specified version '{}' is not a valid version id. "
+                                        "Allowed values are between [1, 2^31-1] and the string "
+                                        "\"latest\"",
+                                        text)};
+  }
+  return v;
+}
+
+result<bj::object, api_error> json_body(const http::request& req) {
+  if (auto type = req.header("Content-Type")) {
+    auto t = upper(type->substr(0, type->find(';')));
+    while (!t.empty() && t.back() == ' ') t.pop_back();
+    if (t != "APPLICATION/VND.SCHEMAREGISTRY.V1+JSON" &&
+        t != "APPLICATION/VND.SCHEMAREGISTRY+JSON" && t != "APPLICATION/JSON" &&
+        t != "APPLICATION/OCTET-STREAM") {
+      return api_error{415, "HTTP 415 Unsupported Media Type"};
+    }
+  }
+  boost::system::error_code ec;
+  bj::parse_options options;
+  options.max_depth = 64;
+  auto v = bj::parse(req.body, ec, {}, options);
+  if (ec)
+    return api_error{400, fmt::format("Malformed JSON in the request body: {}", ec.message())};
+  if (!v.is_object()) return api_error{400, "The request body must be a JSON object"};
+  return std::move(v.get_object());
+}
+
+// What a registration or lookup names: the schema text, its type and references.
+struct schema_request {
+  schema_type type = schema_type::avro;
+  std::string text;
+  std::vector<schema_reference> references;
+  std::optional<int> id;       // IMPORT mode only
+  std::optional<int> version;  // IMPORT mode only
+};
+
+result<schema_request, api_error> parse_schema_request(const bj::object& body) {
+  schema_request out;
+  const auto* schema = body.if_contains("schema");
+  if (!schema || !schema->is_string() || schema->get_string().empty()) {
+    return api_error{42201, "Invalid schema: the request needs a non-empty \"schema\" string"};
+  }
+  out.text = std::string(schema->get_string());
+  if (const auto* t = body.if_contains("schemaType"); t && !t->is_null()) {
+    auto parsed = t->is_string() ? parse_schema_type(upper(t->get_string())) : std::nullopt;
+    if (!parsed) return api_error{42201, "Invalid schema: unknown schemaType " + bj::serialize(*t)};
+    out.type = *parsed;
+  }
+  if (const auto* refs = body.if_contains("references"); refs && !refs->is_null()) {
+    if (!refs->is_array()) return api_error{42201, "Invalid schema: references must be an array"};
+    for (const auto& r : refs->get_array()) {
+      const auto* o = r.if_object();
+      const auto* name = o ? o->if_contains("name") : nullptr;
+      const auto* subject = o ? o->if_contains("subject") : nullptr;
+      const auto* version = o ? o->if_contains("version") : nullptr;
+      if (!name || !name->is_string() || !subject || !subject->is_string() || !version ||
+          !version->is_int64()) {
+        return api_error{42201, "Invalid schema: each reference needs name, subject and version"};
+      }
+      out.references.push_back({std::string(name->get_string()), std::string(subject->get_string()),
+                                static_cast<int>(version->get_int64())});
+    }
+  }
+  auto small_int = [&body](const char* key) -> std::optional<int> {
+    const auto* v = body.if_contains(key);
+    if (!v || !v->is_int64() || v->get_int64() < 1 || v->get_int64() > INT32_MAX) {
+      return std::nullopt;
+    }
+    return static_cast<int>(v->get_int64());
+  };
+  out.id = small_int("id");
+  out.version = small_int("version");
+  return out;
+}
+
+// A version in Confluent's shape: subject, version, id, schemaType unless Avro,
+// references when there are any, schema.
+bj::object version_json(const subject_version& v, const stored_schema& s) {
+  bj::object out{{"subject", v.subject}, {"version", v.version}, {"id", v.id}};
+  if (s.type != schema_type::avro) out["schemaType"] = to_string(s.type);
+  if (!s.references.empty()) {
+    bj::array refs;
+    for (const auto& r : s.references) {
+      refs.push_back(bj::object{{"name", r.name}, {"subject", r.subject}, {"version", r.version}});
+    }
+    out["references"] = std::move(refs);
+  }
+  out["schema"] = s.text;
+  return out;
+}
+
+class registry_api : public std::enable_shared_from_this<registry_api> {
+ public:
+  registry_api(service_options options, kafka::client::cluster& kafka,
+               std::unique_ptr<schema_log> log)
+      : options_(std::move(options)), kafka_(kafka), log_(std::move(log)) {}
+
+  schema_log& log() { return *log_; }
+
+  void add_routes(http::router& r) {
+    auto self = shared_from_this();
+    auto read = [self](api_result (registry_api::*fn)(const http::request&)) {
+      return [self, fn](const http::request& req) { return answer((self.get()->*fn)(req)); };
+    };
+    // Writes wait for Kafka: they run on a worker thread.
+    auto write = [self](api_result (registry_api::*fn)(const http::request&)) {
+      return [self, fn](http::request&& req, http::responder respond) {
+        self->kafka_.workers().post([self, fn, req = std::move(req), respond]() {
+          respond(answer((self.get()->*fn)(req)));
+        });
+      };
+    };
+    r.set_error_formatter([](int status, std::string_view message) {
+      return error_answer({status, std::string(message)});
+    });
+    r.add("GET", "/", [](const http::request&) { return json_answer(200, bj::object{}); });
+    r.add("GET", "/schemas", read(&registry_api::list_schemas));
+    r.add("GET", "/schemas/types", read(&registry_api::schema_types));
+    r.add("GET", "/schemas/ids/{id}", read(&registry_api::schema_by_id));
+    r.add("GET", "/schemas/ids/{id}/schema", read(&registry_api::raw_schema_by_id));
+    r.add("GET", "/schemas/ids/{id}/subjects", read(&registry_api::subjects_of_id));
+    r.add("GET", "/schemas/ids/{id}/versions", read(&registry_api::versions_of_id));
+    r.add("GET", "/subjects", read(&registry_api::list_subjects));
+    r.add("POST", "/subjects/{subject}", read(&registry_api::lookup));
+    r.add_async("DELETE", "/subjects/{subject}", write(&registry_api::delete_subject));
+    r.add("GET", "/subjects/{subject}/versions", read(&registry_api::list_versions));
+    r.add_async("POST", "/subjects/{subject}/versions", write(&registry_api::register_schema));
+    r.add("GET", "/subjects/{subject}/versions/{version}", read(&registry_api::get_version));
+    r.add_async("DELETE", "/subjects/{subject}/versions/{version}",
+                write(&registry_api::delete_version));
+    r.add("GET", "/subjects/{subject}/versions/{version}/schema",
+          read(&registry_api::get_version_schema));
+    r.add("GET", "/subjects/{subject}/versions/{version}/referencedby",
+          read(&registry_api::referenced_by));
+    r.add("POST", "/compatibility/subjects/{subject}/versions",
+          read(&registry_api::check_all_versions));
+    r.add("POST", "/compatibility/subjects/{subject}/versions/{version}",
+          read(&registry_api::check_one_version));
+    r.add("GET", "/config", read(&registry_api::get_config));
+    r.add_async("PUT", "/config", write(&registry_api::put_config));
+    r.add_async("DELETE", "/config", write(&registry_api::delete_config));
+    r.add("GET", "/config/{subject}", read(&registry_api::get_config));
+    r.add_async("PUT", "/config/{subject}", write(&registry_api::put_config));
+    r.add_async("DELETE", "/config/{subject}", write(&registry_api::delete_config));
+    r.add("GET", "/mode", read(&registry_api::get_mode));
+    r.add_async("PUT", "/mode", write(&registry_api::put_mode));
+    r.add_async("DELETE", "/mode", write(&registry_api::delete_mode));
+    r.add("GET", "/mode/{subject}", read(&registry_api::get_mode));
+    r.add_async("PUT", "/mode/{subject}", write(&registry_api::put_mode));
+    r.add_async("DELETE", "/mode/{subject}", write(&registry_api::delete_mode));
+  }
+
+ private:
+  using api_result = result<http::response, api_error>;
+
+  static http::response answer(api_result r) {
+    return r.ok() ? std::move(*r) : error_answer(r.err());
+  }
+
+  static std::optional<std::string> subject_of(const http::request& req) {
+    auto it = req.path_params.find("subject");
+    if (it == req.path_params.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // --- schemas ------------------------------------------------------------------
+
+  // The parsed Avro schema of a request or a stored version, its references resolved.
+  result<avro::schema_ptr, api_error> parse_avro(const schema_store& store, std::string_view text,
+                                                 const std::vector<schema_reference>& references,
+                                                 int depth = 0) {
+    if (depth > 32) return api_error{42201, "Invalid schema: references nest too deeply"};
+    std::vector<avro::schema_ptr> resolved;
+    for (const auto& ref : references) {
+      auto v = store.version(ref.subject, ref.version, true);
+      const stored_schema* s = v ? store.schema_by_id(v->id) : nullptr;
+      if (!s || s->type != schema_type::avro) {
+        return api_error{42201, fmt::format("Invalid schema: reference {} to subject '{}' version "
+                                            "{} does not exist",
+                                            ref.name, ref.subject, ref.version)};
+      }
+      WHARF_ASSIGN_OR_RETURN(auto parsed, parse_avro(store, s->text, s->references, depth + 1));
+      resolved.push_back(std::move(parsed));
+    }
+    auto parsed = avro::schema::parse(text, resolved);
+    if (!parsed.ok()) return api_error{42201, "Invalid schema: " + parsed.err().message()};
+    return *parsed;
+  }
+
+  result<avro::schema_ptr, api_error> parse_request_schema(const schema_store& store,
+                                                           const schema_request& request) {
+    if (request.type != schema_type::avro) {
+      return api_error{42201, fmt::format("Invalid schema: schema type {} is not supported by "
+                                          "this registry yet (AVRO is)",
+                                          to_string(request.type))};
+    }
+    return parse_avro(store, request.text, request.references);
+  }
+
+  result<avro::schema_ptr, api_error> parse_stored(const schema_store& store, int id) {
+    {
+      std::lock_guard lock(parsed_mutex_);
+      if (auto it = parsed_.find(id); it != parsed_.end()) return it->second;
+    }
+    const auto* s = store.schema_by_id(id);
+    if (!s) return schema_not_found();
+    WHARF_ASSIGN_OR_RETURN(auto parsed, parse_avro(store, s->text, s->references));
+    std::lock_guard lock(parsed_mutex_);
+    parsed_[id] = parsed;
+    return parsed;
+  }
+
+  api_result schema_types(const http::request&) { return json_answer(200, bj::array{"AVRO"}); }
+
+  api_result schema_by_id(const http::request& req) {
+    auto id = parse_id(req.param("id"));
+    std::optional<http::response> out;
+    log_->read([&](const schema_store& store) {
+      const auto* s = id ? store.schema_by_id(*id) : nullptr;
+      if (!s) return;
+      bj::object body;
+      if (s->type != schema_type::avro) body["schemaType"] = to_string(s->type);
+      if (!s->references.empty()) body["references"] = version_json({}, *s)["references"];
+      body["schema"] = s->text;
+      out = json_answer(200, body);
+    });
+    if (!out) return api_error{40403, fmt::format("Schema {} not found", req.param("id"))};
+    return std::move(*out);
+  }
+
+  api_result raw_schema_by_id(const http::request& req) {
+    auto id = parse_id(req.param("id"));
+    std::optional<std::string> text;
+    log_->read([&](const schema_store& store) {
+      if (const auto* s = id ? store.schema_by_id(*id) : nullptr) text = s->text;
+    });
+    if (!text) return api_error{40403, fmt::format("Schema {} not found", req.param("id"))};
+    return http::response::json(200, std::move(*text), std::string(content_type));
+  }
+
+  api_result subjects_of_id(const http::request& req) {
+    auto id = parse_id(req.param("id"));
+    bj::array out;
+    bool found = false;
+    log_->read([&](const schema_store& store) {
+      if (!id || !store.schema_by_id(*id)) return;
+      found = true;
+      std::vector<std::string> seen;
+      for (const auto& use : store.uses_of(*id, flag(req, "deleted"))) {
+        if (seen.empty() || seen.back() != use.subject) seen.push_back(use.subject);
+      }
+      for (auto& s : seen) out.push_back(bj::string(s));
+    });
+    if (!found) return api_error{40403, fmt::format("Schema {} not found", req.param("id"))};
+    return json_answer(200, out);
+  }
+
+  api_result versions_of_id(const http::request& req) {
+    auto id = parse_id(req.param("id"));
+    bj::array out;
+    bool found = false;
+    log_->read([&](const schema_store& store) {
+      if (!id || !store.schema_by_id(*id)) return;
+      found = true;
+      for (const auto& use : store.uses_of(*id, flag(req, "deleted"))) {
+        out.push_back(bj::object{{"subject", use.subject}, {"version", use.version}});
+      }
+    });
+    if (!found) return api_error{40403, fmt::format("Schema {} not found", req.param("id"))};
+    return json_answer(200, out);
+  }
+
+  api_result list_schemas(const http::request& req) {
+    auto prefix = std::string(req.query_param("subjectPrefix").value_or(""));
+    bool deleted = flag(req, "deleted");
+    bool latest_only = flag(req, "latestOnly");
+    bj::array out;
+    log_->read([&](const schema_store& store) {
+      for (const auto& subject : store.subjects(deleted, prefix)) {
+        auto versions = store.versions(subject, deleted);
+        if (latest_only && !versions.empty()) versions = {versions.back()};
+        for (int v : versions) {
+          auto sv = store.version(subject, v, true);
+          const auto* s = sv ? store.schema_by_id(sv->id) : nullptr;
+          if (s) out.push_back(version_json(*sv, *s));
+        }
+      }
+    });
+    return json_answer(200, out);
+  }
+
+  static std::optional<int> parse_id(std::string_view text) {
+    int id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size() || id < 0) return std::nullopt;
+    return id;
+  }
+
+  // --- subjects -----------------------------------------------------------------
+
+  api_result list_subjects(const http::request& req) {
+    bj::array out;
+    log_->read([&](const schema_store& store) {
+      for (auto& s :
+           store.subjects(flag(req, "deleted"), req.query_param("subjectPrefix").value_or(""))) {
+        out.push_back(bj::string(s));
+      }
+    });
+    return json_answer(200, out);
+  }
+
+  api_result list_versions(const http::request& req) {
+    auto subject = req.param("subject");
+    std::vector<int> versions;
+    log_->read([&](const schema_store& store) {
+      versions = store.versions(subject, flag(req, "deleted"));
+    });
+    if (versions.empty()) return subject_not_found(subject);
+    bj::array out;
+    for (int v : versions) out.push_back(v);
+    return json_answer(200, out);
+  }
+
+  // The version named by the path, or the error Confluent gives.
+  static result<subject_version, api_error> find_version(const schema_store& store,
+                                                         const std::string& subject,
+                                                         std::string_view version_text,
+                                                         bool include_deleted) {
+    WHARF_ASSIGN_OR_RETURN(int version, parse_version(version_text));
+    if (!store.subject_exists(subject, include_deleted)) return subject_not_found(subject);
+    auto v = store.version(subject, version, include_deleted);
+    if (!v) return version_not_found(version);
+    return *v;
+  }
+
+  api_result get_version(const http::request& req) {
+    std::optional<api_result> out;
+    log_->read([&](const schema_store& store) {
+      auto v =
+          find_version(store, req.param("subject"), req.param("version"), flag(req, "deleted"));
+      if (!v.ok()) return out.emplace(v.err()), void();
+      out.emplace(json_answer(200, version_json(*v, *store.schema_by_id(v->id))));
+    });
+    return std::move(*out);
+  }
+
+  api_result get_version_schema(const http::request& req) {
+    std::optional<api_result> out;
+    log_->read([&](const schema_store& store) {
+      auto v =
+          find_version(store, req.param("subject"), req.param("version"), flag(req, "deleted"));
+      if (!v.ok()) return out.emplace(v.err()), void();
+      out.emplace(
+          http::response::json(200, store.schema_by_id(v->id)->text, std::string(content_type)));
+    });
+    return std::move(*out);
+  }
+
+  api_result referenced_by(const http::request& req) {
+    std::optional<api_result> out;
+    log_->read([&](const schema_store& store) {
+      auto v = find_version(store, req.param("subject"), req.param("version"), false);
+      if (!v.ok()) return out.emplace(v.err()), void();
+      bj::array ids;
+      for (int id : store.referenced_by(v->subject, v->version)) ids.push_back(id);
+      out.emplace(json_answer(200, ids));
+    });
+    return std::move(*out);
+  }
+
+  api_result lookup(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto body, json_body(req));
+    WHARF_ASSIGN_OR_RETURN(auto request, parse_schema_request(body));
+    auto subject = req.param("subject");
+    bool deleted = flag(req, "deleted");
+    std::optional<api_result> out;
+    log_->read([&](const schema_store& store) {
+      if (!store.subject_exists(subject, deleted))
+        return out.emplace(subject_not_found(subject)), void();
+      auto parsed = parse_request_schema(store, request);
+      if (!parsed.ok()) return out.emplace(parsed.err()), void();
+      auto found = store.find(subject, request.type, request.text, request.references, deleted);
+      if (!found) return out.emplace(schema_not_found()), void();
+      out.emplace(json_answer(200, version_json(*found, *store.schema_by_id(found->id))));
+    });
+    return std::move(*out);
+  }
+
+  std::string level_for(const schema_store& store, const std::string& subject) const {
+    if (auto s = store.compatibility(subject)) return *s;
+    if (auto g = store.compatibility(std::nullopt)) return *g;
+    return options_.default_compatibility;
+  }
+
+  std::string mode_for(const schema_store& store, const std::optional<std::string>& subject) const {
+    if (subject) {
+      if (auto s = store.mode(*subject)) return *s;
+    }
+    return store.mode(std::nullopt).value_or("READWRITE");
+  }
+
+  struct compat_verdict {
+    bool compatible = true;
+    std::vector<std::string> messages;
+  };
+
+  // Confluent's descriptions of Avro incompatibilities; reader/writer become new/old.
+  static std::string describe(const avro::incompatibility& i, bool reader_is_new) {
+    std::string reader = reader_is_new ? "new" : "old";
+    std::string writer = reader_is_new ? "old" : "new";
+    std::string description;
+    switch (i.type) {
+      case avro::incompatibility_type::name_mismatch:
+        description = fmt::format("The name of the schema has changed (path '{}')", i.location);
+        break;
+      case avro::incompatibility_type::fixed_size_mismatch:
+        description = fmt::format(
+            "The size of FIXED type field at path '{}' in the {} schema does "
+            "not match with the {} schema",
+            i.location, reader, writer);
+        break;
+      case avro::incompatibility_type::missing_enum_symbols:
+        description = fmt::format(
+            "The {} schema is missing enum symbols '{}' at path '{}' in the "
+            "{} schema",
+            reader, i.message, i.location, writer);
+        break;
+      case avro::incompatibility_type::reader_field_missing_default_value:
+        description = fmt::format(
+            "The field '{}' at path '{}' in the {} schema has no default "
+            "value and is missing in the {} schema",
+            i.message, i.location, reader, writer);
+        break;
+      case avro::incompatibility_type::type_mismatch:
+        description = fmt::format(
+            "The type (path '{}') of a field in the {} schema does not match "
+            "with the {} schema",
+            i.location, reader, writer);
+        break;
+      case avro::incompatibility_type::missing_union_branch:
+        description = fmt::format(
+            "The {} schema is missing a type inside a union field at path "
+            "'{}' in the {} schema",
+            reader, i.location, writer);
+        break;
+    }
+    return fmt::format("{{errorType:'{}', description:'{}', additionalInfo:'{}'}}",
+                       avro::to_string(i.type), description, i.message);
+  }
+
+  // Checks candidate against previous versions (oldest first) as level asks.
+  compat_verdict check_against(const schema_store& store, const avro::schema& candidate,
+                               const std::vector<subject_version>& previous,
+                               const std::string& level) {
+    compat_verdict verdict;
+    if (level == "NONE" || previous.empty()) return verdict;
+    bool transitive = level.ends_with("_TRANSITIVE");
+    bool backward = level.starts_with("BACKWARD") || level.starts_with("FULL");
+    bool forward = level.starts_with("FORWARD") || level.starts_with("FULL");
+    std::vector<subject_version> against = previous;
+    if (!transitive) against = {previous.back()};
+    for (auto it = against.rbegin(); it != against.rend(); ++it) {
+      auto old = parse_stored(store, it->id);
+      if (!old.ok()) continue;  // a stored schema we cannot read constrains nothing
+      std::vector<std::string> messages;
+      if (backward) {
+        for (const auto& i : avro::check_reader_writer(candidate, **old).incompatibilities) {
+          messages.push_back(describe(i, true));
+        }
+      }
+      if (forward) {
+        for (const auto& i : avro::check_reader_writer(**old, candidate).incompatibilities) {
+          messages.push_back(describe(i, false));
+        }
+      }
+      if (messages.empty()) continue;
+      verdict.compatible = false;
+      for (auto& m : messages) verdict.messages.push_back(std::move(m));
+      verdict.messages.push_back(fmt::format("{{oldSchemaVersion: {}}}", it->version));
+      verdict.messages.push_back(
+          fmt::format("{{oldSchema: '{}'}}", store.schema_by_id(it->id)->text));
+      verdict.messages.push_back(fmt::format("{{compatibility: '{}'}}", level));
+    }
+    return verdict;
+  }
+
+  static std::vector<subject_version> live_versions(const schema_store& store,
+                                                    const std::string& subject) {
+    std::vector<subject_version> out;
+    for (int v : store.versions(subject, false)) out.push_back(*store.version(subject, v, false));
+    return out;
+  }
+
+  api_result register_schema(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto body, json_body(req));
+    WHARF_ASSIGN_OR_RETURN(auto request, parse_schema_request(body));
+    auto subject = req.param("subject");
+    auto lock = log_->write_lock();
+    std::optional<api_result> out;
+    std::optional<log_record> to_write;
+    int id = 0;
+    log_->read([&](const schema_store& store) {
+      auto mode = mode_for(store, subject);
+      if (mode == "READONLY" || mode == "READONLY_OVERRIDE") {
+        return out.emplace(
+                   api_error{42205, fmt::format("Subject {} is in read-only mode", subject)}),
+               void();
+      }
+      bool importing = mode == "IMPORT";
+      if (!importing && (request.id || request.version)) {
+        return out.emplace(api_error{42205, fmt::format("Subject {} is not in import mode; ids "
+                                                        "and versions cannot be chosen",
+                                                        subject)}),
+               void();
+      }
+      auto parsed = parse_request_schema(store, request);
+      if (!parsed.ok()) return out.emplace(parsed.err()), void();
+      if (auto existing =
+              store.find(subject, request.type, request.text, request.references, false)) {
+        if (!request.id || *request.id == existing->id) {
+          return out.emplace(json_answer(200, bj::object{{"id", existing->id}})), void();
+        }
+      }
+      if (!importing) {
+        auto verdict = check_against(store, **parsed, live_versions(store, subject),
+                                     level_for(store, subject));
+        if (!verdict.compatible) {
+          std::string message =
+              "Schema being registered is incompatible with an earlier schema for subject \"" +
+              subject + "\", details: [" + fmt::format("{}", fmt::join(verdict.messages, ", ")) +
+              "]";
+          return out.emplace(api_error{409, message}), void();
+        }
+      }
+      auto known = store.id_of(request.type, request.text, request.references);
+      if (request.id) {
+        const auto* holder = store.schema_by_id(*request.id);
+        if (holder && (!known || *known != *request.id)) {
+          return out.emplace(api_error{42205, fmt::format("Overwrite new schema with id {} is not "
+                                                          "permitted.",
+                                                          *request.id)}),
+                 void();
+        }
+        id = *request.id;
+      } else {
+        id = known.value_or(store.next_id());
+      }
+      int version = request.version.value_or(store.latest_version_number(subject) + 1);
+      if (request.version && store.version(subject, version, true)) {
+        return out.emplace(api_error{42205, fmt::format("Version {} of subject {} already exists",
+                                                        version, subject)}),
+               void();
+      }
+      to_write = schema_store::schema_record(
+          {subject, version, id, false},
+          stored_schema{id, request.type, request.text, request.references});
+    });
+    if (out) return std::move(*out);
+    if (auto written = log_->write({*to_write}); !written.ok()) return store_error(written.err());
+    return json_answer(200, bj::object{{"id", id}});
+  }
+
+  api_result delete_version(const http::request& req) {
+    auto subject = req.param("subject");
+    bool permanent = flag(req, "permanent");
+    WHARF_ASSIGN_OR_RETURN(int version_number, parse_version(req.param("version")));
+    auto lock = log_->write_lock();
+    std::optional<api_result> out;
+    std::optional<log_record> to_write;
+    int deleted_version = 0;
+    log_->read([&](const schema_store& store) {
+      auto mode = mode_for(store, subject);
+      if (mode == "READONLY" || mode == "READONLY_OVERRIDE") {
+        return out.emplace(
+                   api_error{42205, fmt::format("Subject {} is in read-only mode", subject)}),
+               void();
+      }
+      if (!store.subject_exists(subject, true))
+        return out.emplace(subject_not_found(subject)), void();
+      auto v = store.version(subject, version_number, permanent);
+      if (!v) {
+        if (!permanent && version_number != -1 && store.version(subject, version_number, true)) {
+          return out.emplace(api_error{40406, fmt::format("Subject '{}' Version {} was soft "
+                                                          "deleted. Set permanent=true to delete "
+                                                          "permanently",
+                                                          subject, version_number)}),
+                 void();
+        }
+        return out.emplace(version_not_found(version_number)), void();
+      }
+      if (permanent && !v->deleted) {
+        return out.emplace(api_error{40407, fmt::format("Subject '{}' Version {} was not deleted "
+                                                        "first before being permanently deleted",
+                                                        subject, v->version)}),
+               void();
+      }
+      if (!store.referenced_by(subject, v->version).empty()) {
+        return out.emplace(api_error{42206, fmt::format("One or more references exist to the "
+                                                        "schema {{subject={}, version={}}}.",
+                                                        subject, v->version)}),
+               void();
+      }
+      deleted_version = v->version;
+      if (permanent) {
+        to_write = schema_store::schema_tombstone(subject, v->version);
+      } else {
+        const auto* s = store.schema_by_id(v->id);
+        to_write = schema_store::schema_record({subject, v->version, v->id, true}, *s);
+      }
+    });
+    if (out) return std::move(*out);
+    if (auto written = log_->write({*to_write}); !written.ok()) return store_error(written.err());
+    return json_answer(200, deleted_version);
+  }
+
+  api_result delete_subject(const http::request& req) {
+    auto subject = req.param("subject");
+    bool permanent = flag(req, "permanent");
+    auto lock = log_->write_lock();
+    std::optional<api_result> out;
+    std::vector<log_record> to_write;
+    bj::array deleted;
+    log_->read([&](const schema_store& store) {
+      auto mode = mode_for(store, subject);
+      if (mode == "READONLY" || mode == "READONLY_OVERRIDE") {
+        return out.emplace(
+                   api_error{42205, fmt::format("Subject {} is in read-only mode", subject)}),
+               void();
+      }
+      auto live = store.versions(subject, false);
+      auto all = store.versions(subject, true);
+      if (all.empty()) return out.emplace(subject_not_found(subject)), void();
+      if (!permanent && live.empty()) {
+        return out.emplace(api_error{40404, fmt::format("Subject '{}' was soft deleted. Set "
+                                                        "permanent=true to delete permanently",
+                                                        subject)}),
+               void();
+      }
+      if (permanent && !live.empty()) {
+        return out.emplace(api_error{40405, fmt::format("Subject '{}' was not deleted first before "
+                                                        "being permanently deleted",
+                                                        subject)}),
+               void();
+      }
+      for (int v : permanent ? all : live) {
+        if (!store.referenced_by(subject, v).empty()) {
+          return out.emplace(api_error{42206, fmt::format("One or more references exist to the "
+                                                          "schema {{subject={}, version={}}}.",
+                                                          subject, v)}),
+                 void();
+        }
+        deleted.push_back(v);
+      }
+      if (permanent) {
+        for (int v : all) to_write.push_back(schema_store::schema_tombstone(subject, v));
+        to_write.push_back(schema_store::clear_subject_record(subject));
+      } else {
+        to_write.push_back(schema_store::delete_subject_record(subject, live.back()));
+      }
+    });
+    if (out) return std::move(*out);
+    if (auto written = log_->write(to_write); !written.ok()) return store_error(written.err());
+    return json_answer(200, deleted);
+  }
+
+  // --- compatibility ------------------------------------------------------------
+
+  api_result check(const http::request& req, std::optional<std::string_view> version_text) {
+    WHARF_ASSIGN_OR_RETURN(auto body, json_body(req));
+    WHARF_ASSIGN_OR_RETURN(auto request, parse_schema_request(body));
+    auto subject = req.param("subject");
+    bool verbose = flag(req, "verbose");
+    std::optional<api_result> out;
+    log_->read([&](const schema_store& store) {
+      auto parsed = parse_request_schema(store, request);
+      if (!parsed.ok()) return out.emplace(parsed.err()), void();
+      std::vector<subject_version> previous;
+      auto level = level_for(store, subject);
+      if (version_text) {
+        auto v = find_version(store, subject, *version_text, false);
+        if (!v.ok()) return out.emplace(v.err()), void();
+        previous = {*v};
+        // One named version: checked in the level's direction, not transitively.
+        if (level.ends_with("_TRANSITIVE")) level = level.substr(0, level.size() - 11);
+      } else {
+        previous = live_versions(store, subject);
+      }
+      auto verdict = check_against(store, **parsed, previous, level);
+      bj::object answer{{"is_compatible", verdict.compatible}};
+      if (verbose) {
+        bj::array messages;
+        for (auto& m : verdict.messages) messages.push_back(bj::string(m));
+        answer["messages"] = std::move(messages);
+      }
+      out.emplace(json_answer(200, answer));
+    });
+    return std::move(*out);
+  }
+
+  api_result check_all_versions(const http::request& req) { return check(req, std::nullopt); }
+  api_result check_one_version(const http::request& req) {
+    return check(req, std::string_view(req.param("version")));
+  }
+
+  // --- config and mode ----------------------------------------------------------
+
+  api_result get_config(const http::request& req) {
+    auto subject = subject_of(req);
+    std::optional<api_result> out;
+    log_->read([&](const schema_store& store) {
+      auto level = store.compatibility(subject);
+      if (!level && subject && !flag(req, "defaultToGlobal")) {
+        return out.emplace(api_error{40408, fmt::format("Subject '{}' does not have subject-level "
+                                                        "compatibility configured",
+                                                        *subject)}),
+               void();
+      }
+      if (!level) level = store.compatibility(std::nullopt);
+      out.emplace(json_answer(
+          200, bj::object{{"compatibilityLevel", level.value_or(options_.default_compatibility)}}));
+    });
+    return std::move(*out);
+  }
+
+  api_result put_config(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto body, json_body(req));
+    const auto* level = body.if_contains("compatibility");
+    std::string value = level && level->is_string() ? upper(level->get_string()) : "";
+    if (std::find(compatibility_levels.begin(), compatibility_levels.end(), value) ==
+        compatibility_levels.end()) {
+      return api_error{42203,
+                       "Invalid compatibility level. Valid values are none, backward, "
+                       "forward, full, backward_transitive, forward_transitive, and "
+                       "full_transitive"};
+    }
+    auto lock = log_->write_lock();
+    if (auto written = log_->write({schema_store::config_record(subject_of(req), value)});
+        !written.ok()) {
+      return store_error(written.err());
+    }
+    return json_answer(200, bj::object{{"compatibility", value}});
+  }
+
+  api_result delete_config(const http::request& req) {
+    auto subject = subject_of(req);
+    auto lock = log_->write_lock();
+    std::optional<std::string> previous;
+    bool subject_known = true;
+    log_->read([&](const schema_store& store) {
+      previous = store.compatibility(subject);
+      if (subject) subject_known = previous || store.subject_exists(*subject, true);
+    });
+    if (!subject_known) return subject_not_found(*subject);
+    if (auto written = log_->write({schema_store::config_record(subject, std::nullopt)});
+        !written.ok()) {
+      return store_error(written.err());
+    }
+    return json_answer(
+        200, bj::object{{"compatibilityLevel", previous.value_or(options_.default_compatibility)}});
+  }
+
+  api_result get_mode(const http::request& req) {
+    auto subject = subject_of(req);
+    std::optional<api_result> out;
+    log_->read([&](const schema_store& store) {
+      auto mode = store.mode(subject);
+      if (!mode && subject && !flag(req, "defaultToGlobal")) {
+        return out.emplace(api_error{40409, fmt::format("Subject '{}' does not have subject-level "
+                                                        "mode configured",
+                                                        *subject)}),
+               void();
+      }
+      if (!mode) mode = store.mode(std::nullopt);
+      out.emplace(json_answer(200, bj::object{{"mode", mode.value_or("READWRITE")}}));
+    });
+    return std::move(*out);
+  }
+
+  api_result put_mode(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto body, json_body(req));
+    const auto* mode = body.if_contains("mode");
+    std::string value = mode && mode->is_string() ? upper(mode->get_string()) : "";
+    if (std::find(modes.begin(), modes.end(), value) == modes.end()) {
+      return api_error{42204,
+                       "Invalid mode. Valid values are READWRITE, READONLY, "
+                       "READONLY_OVERRIDE and IMPORT"};
+    }
+    auto subject = subject_of(req);
+    auto lock = log_->write_lock();
+    if (value == "IMPORT" && !flag(req, "force")) {
+      bool has_schemas = false;
+      log_->read([&](const schema_store& store) {
+        has_schemas =
+            subject ? store.subject_exists(*subject, true) : !store.subjects(true).empty();
+      });
+      if (has_schemas) {
+        return api_error{42205, "Cannot import since found existing subjects"};
+      }
+    }
+    if (auto written = log_->write({schema_store::mode_record(subject, value)}); !written.ok()) {
+      return store_error(written.err());
+    }
+    return json_answer(200, bj::object{{"mode", value}});
+  }
+
+  api_result delete_mode(const http::request& req) {
+    auto subject = subject_of(req);
+    auto lock = log_->write_lock();
+    std::optional<std::string> previous;
+    log_->read([&](const schema_store& store) { previous = store.mode(subject); });
+    if (subject && !previous) return subject_not_found(*subject);
+    if (auto written = log_->write({schema_store::mode_record(subject, std::nullopt)});
+        !written.ok()) {
+      return store_error(written.err());
+    }
+    return json_answer(200, bj::object{{"mode", previous.value_or("READWRITE")}});
+  }
+
+  service_options options_;
+  kafka::client::cluster& kafka_;
+  std::unique_ptr<schema_log> log_;
+  std::mutex parsed_mutex_;
+  std::map<int, avro::schema_ptr> parsed_;
+};
+
+class service_impl final : public service {
+ public:
+  service_impl(std::shared_ptr<registry_api> api, std::unique_ptr<http::server> server)
+      : api_(std::move(api)), server_(std::move(server)) {}
+  ~service_impl() override { shutdown(std::chrono::steady_clock::now()); }
+
+  std::string url() const override { return server_->url(); }
+  bool ready() const override { return server_->accepting(); }
+  void stop_accepting() override { server_->stop_accepting(); }
+  bool shutdown(std::chrono::steady_clock::time_point deadline) override {
+    if (done_) return true;
+    done_ = true;
+    server_->stop_accepting();
+    bool clean = server_->drain(deadline);
+    api_->log().close();
+    return clean;
+  }
+
+ private:
+  std::shared_ptr<registry_api> api_;
+  std::unique_ptr<http::server> server_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, service_options options,
+                                                kafka::client::cluster& kafka,
+                                                metrics::registry* metrics) {
+  schema_log_options log_options;
+  log_options.topic = options.topic;
+  log_options.timeout = options.timeout;
+  auto opened = schema_log::open(kafka, log_options);
+  if (!opened.ok()) return opened.err().with_context("Schema Registry storage");
+  auto api = std::make_shared<registry_api>(options, kafka, std::move(*opened));
+  auto routes = std::make_shared<http::router>();
+  api->add_routes(*routes);
+  auto server = http::server::start(runtime, options.http, routes, metrics);
+  if (!server.ok()) {
+    api->log().close();
+    return server.err();
+  }
+  return std::unique_ptr<service>(std::make_unique<service_impl>(api, std::move(*server)));
+}
+
+}  // namespace wharf::registry
