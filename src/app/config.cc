@@ -112,6 +112,15 @@ void declare_options(config::schema& s, wharf_config& c) {
   s.duration("schema_registry.timeout", c.schema_registry.timeout,
              "how long a registration may wait for Kafka to store it and for this instance to "
              "read it back (kafkastore.timeout.ms)");
+  s.string("schema_registry.group_id", c.schema_registry.group_id,
+           "Kafka consumer group of the registry instances sharing one topic; the member holding "
+           "the topic's partition writes, the others forward writes to it "
+           "(schema.registry.group.id)");
+  s.string("schema_registry.advertised_url", c.schema_registry.advertised_url,
+           "URL other registry instances use to forward writes to this one; empty means the "
+           "listener's own URL");
+  s.duration("schema_registry.session_timeout", c.schema_registry.session_timeout,
+             "how long a silent writer keeps the role before another instance takes over");
   declare_listener(s, "rest_proxy", c.rest_proxy, "the REST Proxy API");
   s.duration("rest_proxy.consumer_instance_timeout", c.rest_proxy.consumer_instance_timeout,
              "a REST consumer instance unused this long is closed (consumer.instance.timeout.ms)");

@@ -38,6 +38,9 @@ struct schema_registry_config : listener_config {
   std::string topic = "_schemas";
   std::string compatibility_level = "BACKWARD";
   std::chrono::milliseconds timeout{10'000};
+  std::string group_id = "schema-registry";
+  std::string advertised_url;
+  std::chrono::milliseconds session_timeout{10'000};
 };
 
 struct wharf_config {

@@ -178,6 +178,9 @@ int serve(const wharf_config& config) {
     opts.topic = config.schema_registry.topic;
     opts.default_compatibility = config.schema_registry.compatibility_level;
     opts.timeout = config.schema_registry.timeout;
+    opts.group_id = config.schema_registry.group_id;
+    opts.advertised_url = config.schema_registry.advertised_url;
+    opts.session_timeout = config.schema_registry.session_timeout;
     auto started = registry::service::start(runtime, opts, *kafka_cluster, &metrics);
     if (!started) return fail(started.err().message());
     schema_registry = std::move(*started);

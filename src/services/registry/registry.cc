@@ -3,6 +3,7 @@
 // client's workers, one at a time, since they wait for Kafka.
 #include "services/registry/registry.h"
 
+#include <atomic>
 #include <charconv>
 #include <map>
 #include <mutex>
@@ -15,10 +16,12 @@
 #include <boost/json/serialize.hpp>
 
 #include "base/logging.h"
+#include "http/client.h"
 #include "kafka/client/cluster.h"
 #include "schema/avro_compatibility.h"
 #include "schema/avro_schema.h"
 #include "services/registry/schema_log.h"
+#include "services/registry/writer_election.h"
 
 namespace wharf::registry {
 
@@ -184,15 +187,26 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
 
   schema_log& log() { return *log_; }
 
+  void set_election(std::unique_ptr<writer_election> election, std::string own_url) {
+    election_ = std::move(election);
+    own_url_ = std::move(own_url);
+  }
+  void close() {
+    if (election_) election_->close();
+    log_->close();
+  }
+
   void add_routes(http::router& r) {
     auto self = shared_from_this();
     auto read = [self](api_result (registry_api::*fn)(const http::request&)) {
       return [self, fn](const http::request& req) { return answer((self.get()->*fn)(req)); };
     };
-    // Writes wait for Kafka: they run on a worker thread.
+    // Writes wait for Kafka: they run on a worker thread, on the writer instance.
     auto write = [self](api_result (registry_api::*fn)(const http::request&)) {
       return [self, fn](http::request&& req, http::responder respond) {
         self->kafka_.workers().post([self, fn, req = std::move(req), respond]() {
+          if (auto forwarded = self->forward_unless_writer(req))
+            return respond(std::move(*forwarded));
           respond(answer((self.get()->*fn)(req)));
         });
       };
@@ -239,6 +253,50 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
 
  private:
   using api_result = result<http::response, api_error>;
+
+  // Sends a write to the writer instance unless this one is it; nullopt means "handle it
+  // here". A new writer first reads everything its predecessor wrote.
+  std::optional<http::response> forward_unless_writer(const http::request& req) {
+    if (!election_) return std::nullopt;
+    if (!req.header("X-Wharf-Forwarded")) {
+      auto writer = election_->writer_url(options_.timeout);
+      if (!writer) {
+        return error_answer({50004,
+                             "Unknown leader: no Schema Registry instance is the writer "
+                             "now; retry"});
+      }
+      if (*writer != own_url_) {
+        http::client_request forward;
+        forward.method = req.method;
+        forward.url = *writer + req.target;
+        forward.body = req.body;
+        forward.timeout = options_.timeout + std::chrono::seconds(5);
+        for (const auto& [name, value] : req.headers) {
+          if (upper(name) == "CONTENT-TYPE" || upper(name) == "ACCEPT" ||
+              upper(name) == "AUTHORIZATION") {
+            forward.headers.emplace_back(name, value);
+          }
+        }
+        forward.headers.emplace_back("X-Wharf-Forwarded", own_url_);
+        auto answered = http::send(forward);
+        if (!answered.ok()) {
+          return error_answer({50003, "Error while forwarding the request to the writer " +
+                                          *writer + ": " + answered.err().message()});
+        }
+        return std::move(*answered);
+      }
+    }
+    auto term = election_->term();
+    if (term != synced_term_.load()) {
+      auto lock = log_->write_lock();
+      if (term != synced_term_.load()) {
+        if (auto synced = log_->sync(); !synced.ok())
+          return error_answer(store_error(synced.err()));
+        synced_term_ = term;
+      }
+    }
+    return std::nullopt;
+  }
 
   static http::response answer(api_result r) {
     return r.ok() ? std::move(*r) : error_answer(r.err());
@@ -908,6 +966,9 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
   std::unique_ptr<schema_log> log_;
   std::mutex parsed_mutex_;
   std::map<int, avro::schema_ptr> parsed_;
+  std::unique_ptr<writer_election> election_;
+  std::string own_url_;
+  std::atomic<std::uint64_t> synced_term_{0};
 };
 
 class service_impl final : public service {
@@ -924,7 +985,7 @@ class service_impl final : public service {
     done_ = true;
     server_->stop_accepting();
     bool clean = server_->drain(deadline);
-    api_->log().close();
+    api_->close();
     return clean;
   }
 
@@ -949,9 +1010,20 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
   api->add_routes(*routes);
   auto server = http::server::start(runtime, options.http, routes, metrics);
   if (!server.ok()) {
-    api->log().close();
+    api->close();
     return server.err();
   }
+  election_options election;
+  election.group_id = options.group_id;
+  election.topic = options.topic;
+  election.own_url = options.advertised_url.empty() ? (*server)->url() : options.advertised_url;
+  election.session_timeout = options.session_timeout;
+  auto elected = writer_election::start(kafka, election);
+  if (!elected.ok()) {
+    api->close();
+    return elected.err().with_context("Schema Registry writer election");
+  }
+  api->set_election(std::move(*elected), election.own_url);
   return std::unique_ptr<service>(std::make_unique<service_impl>(api, std::move(*server)));
 }
 

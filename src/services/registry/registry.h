@@ -27,6 +27,11 @@ struct service_options {
   std::string topic = "_schemas";
   std::string default_compatibility = "BACKWARD";
   std::chrono::milliseconds timeout{10'000};  // Kafka writes and catching up
+  // The Kafka group whose partition owner writes (Confluent's schema.registry.group.id).
+  std::string group_id = "schema-registry";
+  // How other instances reach this one to forward writes; empty: the listener's URL.
+  std::string advertised_url;
+  std::chrono::milliseconds session_timeout{10'000};
 };
 
 class service {

@@ -60,9 +60,11 @@ def registry(request, tmp_path_factory) -> Iterator[Registry]:
     workdir = tmp_path_factory.mktemp(f"registry-{request.param}")
     kafka = request.getfixturevalue("kafka_single").bootstrap_servers \
         if request.param == "apache" else None
-    # A topic of its own per module, so modules sharing the Apache Kafka start empty.
-    reg = launch_registry(workdir, kafka,
-                          {"schema_registry": {"topic": f"_schemas-{uuid.uuid4().hex[:8]}"}})
+    # A topic and group of their own per module, so modules sharing the Apache Kafka start
+    # empty and elect their writers apart.
+    tag = uuid.uuid4().hex[:8]
+    reg = launch_registry(workdir, kafka, {"schema_registry": {
+        "topic": f"_schemas-{tag}", "group_id": f"schema-registry-{tag}"}})
     yield reg
     stop_registry(reg)
 

@@ -289,7 +289,7 @@ def test_the_topic_holds_confluents_layout(registry, subject):
 
     sid = register(registry, subject, record("Layout", ("a", "int"))).json()["id"]
     put(registry, f"/config/{subject}", {"compatibility": "FULL"})
-    topic = registry.wharf.config["schema_registry"]["topic"]
+    topic = shared_settings(registry)["topic"]
     consumer = Consumer({"bootstrap.servers": registry.bootstrap, "group.id": uuid.uuid4().hex,
                          "enable.auto.commit": False})
     consumer.assign([TopicPartition(topic, 0, 0)])
@@ -314,12 +314,17 @@ def test_the_topic_holds_confluents_layout(registry, subject):
                               {"compatibilityLevel": "FULL"})
 
 
+def shared_settings(reg) -> dict:
+    """The settings another instance needs to serve the same registry."""
+    own = reg.wharf.config["schema_registry"]
+    return {"topic": own["topic"], "group_id": own["group_id"]}
+
+
 def test_state_survives_a_restart(registry, tmp_path, subject):
     sid = register(registry, subject, record("Kept", ("a", "int"))).json()["id"]
-    topic = registry.wharf.config["schema_registry"]["topic"]
     # Another Wharf on the same Kafka and topic reads everything back.
     other = launch_registry(tmp_path, registry.bootstrap,
-                            {"schema_registry": {"topic": topic}})
+                            {"schema_registry": shared_settings(registry)})
     try:
         assert get(other, f"/subjects/{subject}/versions/1").json()["id"] == sid
         assert json.loads(get(other, f"/schemas/ids/{sid}/schema").text)["name"] == "Kept"
