@@ -61,5 +61,5 @@ mkdir -p "$rest_corpus"
   -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"
 avro_corpus="$dir/avro-schema-corpus"
 mkdir -p "$avro_corpus"
-./src/schema/avro_schema_fuzzer "$avro_corpus" "$root/src/schema/fuzz/seeds" \
+./src/schema/avro_schema_fuzzer "$avro_corpus" "$root/src/schema/fuzz/seeds" "$root/src/schema/fuzz/regressions" \
   -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"

@@ -4,6 +4,9 @@
 //              -> COMPATIBLE | INCOMPATIBLE <TYPE>[,<TYPE>...] | ERROR <message>
 //   canonical: <schema>
 //              -> <fingerprint as signed decimal> <parsing canonical form> | ERROR <message>
+//   encode:    {"schema": <schema>, "datum": <value in Avro's JSON encoding>} -> hex | ERROR
+//   decode:    {"schema": <schema>, "hex": "..."} -> the datum as compact JSON | ERROR
+#include <functional>
 #include <iostream>
 #include <set>
 #include <string>
@@ -11,6 +14,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "schema/avro_codec.h"
 #include "schema/avro_compatibility.h"
 #include "schema/avro_schema.h"
 
@@ -51,18 +55,69 @@ std::string canonical_line(const std::string& line) {
          (*parsed)->canonical_form();
 }
 
+// {"schema": ..., <field>: ...}: the parsed schema and the field, or an error line.
+std::string with_schema(
+    const std::string& line, const char* field,
+    const std::function<std::string(const avro::schema&, const bj::value&)>& fn) {
+  boost::system::error_code ec;
+  auto input = bj::parse(line, ec);
+  if (ec || !input.is_object()) return "ERROR not a JSON object";
+  const auto* schema_json = input.get_object().if_contains("schema");
+  const auto* value = input.get_object().if_contains(field);
+  if (!schema_json || !value) return std::string("ERROR needs schema and ") + field;
+  auto parsed = avro::schema::parse(bj::serialize(*schema_json));
+  if (!parsed.ok()) return "ERROR schema: " + parsed.err().message();
+  return fn(**parsed, *value);
+}
+
+std::string encode_line(const std::string& line) {
+  return with_schema(line, "datum", [](const avro::schema& s, const bj::value& datum) {
+    auto bytes = avro::encode_json(s.root(), datum);
+    if (!bytes.ok()) return "ERROR " + bytes.err().message();
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : *bytes) {
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+    return out;
+  });
+}
+
+std::string decode_line(const std::string& line) {
+  return with_schema(line, "hex", [](const avro::schema& s, const bj::value& hex) {
+    if (!hex.is_string() || hex.get_string().size() % 2) return std::string("ERROR bad hex");
+    std::string bytes;
+    const auto& h = hex.get_string();
+    for (std::size_t i = 0; i < h.size(); i += 2) {
+      bytes += static_cast<char>(std::stoi(std::string(h.subview(i, 2)), nullptr, 16));
+    }
+    auto datum = avro::decode_to_json(s.root(), bytes);
+    if (!datum.ok()) return "ERROR " + datum.err().message();
+    return bj::serialize(*datum);
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "compat";
-  if (mode != "compat" && mode != "canonical") {
-    std::cerr << "usage: avro_compat_tool [compat|canonical] < lines\n";
+  if (mode != "compat" && mode != "canonical" && mode != "encode" && mode != "decode") {
+    std::cerr << "usage: avro_compat_tool [compat|canonical|encode|decode] < lines\n";
     return 2;
   }
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty()) continue;
-    std::cout << (mode == "compat" ? compat_line(line) : canonical_line(line)) << '\n';
+    if (mode == "compat") {
+      std::cout << compat_line(line) << '\n';
+    } else if (mode == "canonical") {
+      std::cout << canonical_line(line) << '\n';
+    } else if (mode == "encode") {
+      std::cout << encode_line(line) << '\n';
+    } else {
+      std::cout << decode_line(line) << '\n';
+    }
   }
   return 0;
 }

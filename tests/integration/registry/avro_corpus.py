@@ -304,3 +304,64 @@ SPEC_CASES = [
 
 def as_lines(items) -> str:
     return "".join(json.dumps(i, separators=(",", ":")) + "\n" for i in items)
+
+
+def random_datum(schema, rng: random.Random, named: dict | None = None, depth: int = 0,
+                 space: str = ""):
+    """A random value of schema in Avro's JSON encoding (unions wrapped, bytes as code
+    points 0-255), floats exactly representable so both sides print them alike. space is
+    the enclosing namespace (named types inherit it)."""
+    named = {} if named is None else named
+    if isinstance(schema, list):
+        b = schema[rng.randrange(len(schema))]
+        value = random_datum(b, rng, named, depth + 1, space)
+        if b == "null":
+            return None
+        if isinstance(b, str):
+            key = named[b][0] if b in named else b
+        elif b["type"] in ("record", "enum", "fixed"):
+            key = _full_name(b, space)
+        else:
+            key = b["type"]
+        return {key: value}
+    if isinstance(schema, str):
+        if schema in named:
+            full, definition = named[schema]
+            return random_datum(definition, rng, named, depth + 1, full.rpartition(".")[0])
+        return {
+            "null": lambda: None,
+            "boolean": lambda: rng.random() < 0.5,
+            "int": lambda: rng.randint(-2**31, 2**31 - 1),
+            "long": lambda: rng.randint(-2**63, 2**63 - 1),
+            "float": lambda: rng.randint(-1000, 1000) / 4,
+            "double": lambda: rng.randint(-10**6, 10**6) / 8,
+            "bytes": lambda: "".join(chr(rng.randrange(256)) for _ in range(rng.randrange(5))),
+            "string": lambda: "".join(rng.choice("abcé€😀 ") for _ in range(rng.randrange(6))),
+        }[schema]()
+    kind = schema["type"]
+    if kind in PRIMITIVES:
+        return random_datum(kind, rng, named, depth + 1, space)
+    if kind in ("record", "enum", "fixed"):
+        full = _full_name(schema, space)
+        named[full] = (full, schema)
+        named[schema["name"]] = (full, schema)
+        space = full.rpartition(".")[0]
+    if kind == "record":
+        return {f["name"]: random_datum(f["type"], rng, named, depth + 1, space)
+                for f in schema["fields"]}
+    if kind == "enum":
+        return rng.choice(schema["symbols"])
+    if kind == "fixed":
+        return "".join(chr(rng.randrange(256)) for _ in range(schema["size"]))
+    count = 0 if depth > 4 else rng.randrange(4)
+    if kind == "array":
+        return [random_datum(schema["items"], rng, named, depth + 1, space) for _ in range(count)]
+    return {f"k{i}": random_datum(schema["values"], rng, named, depth + 1, space)
+            for i in range(count)}
+
+
+def _full_name(schema: dict, space: str = "") -> str:
+    if "." in schema["name"]:
+        return schema["name"]
+    ns = schema.get("namespace", space)
+    return f"{ns}.{schema['name']}" if ns else schema["name"]

@@ -42,7 +42,8 @@ def wharf_tool() -> list[str]:
 def run(command: list[str], mode: str, text: str) -> list[str]:
     done = subprocess.run(command + [mode], input=text, capture_output=True, text=True,
                           timeout=300, check=True)
-    return done.stdout.splitlines()
+    # "\n" only: splitlines() would also split at U+0085 and U+2028 inside JSON strings.
+    return done.stdout.rstrip("\n").split("\n")
 
 
 def verdict(line: str) -> str:
