@@ -139,6 +139,9 @@ void declare_options(config::schema& s, wharf_config& c) {
          "the proxy stops reading that request until acknowledgements catch up");
   s.integer("rest_proxy.produce_batch_max_entries", c.rest_proxy.produce_batch_max_entries, 1,
             1'000'000, "most entries in one v3 records:batch request");
+  s.string("rest_proxy.schema_registry_url", c.rest_proxy.schema_registry_url,
+           "Schema Registry the avro embedded format registers and fetches schemas with "
+           "(schema.registry.url); empty means this Wharf's own registry when it is enabled");
   declare_listener(s, "connect", c.connect, "the Kafka Connect REST API");
 }
 

@@ -31,6 +31,7 @@ struct rest_proxy_config : listener_config {
   std::int64_t max_consumer_instances = 100;
   std::uint64_t stream_max_in_flight_bytes = 16ull << 20;
   std::int64_t produce_batch_max_entries = 1000;
+  std::string schema_registry_url;  // empty: Wharf's own registry, when it is enabled
 };
 
 // The Schema Registry's listener and storage (Confluent's names in the descriptions).

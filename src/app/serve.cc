@@ -57,6 +57,17 @@ rest_proxy::service_options rest_proxy_options(const wharf_config& config) {
   opts.produce.stream_max_in_flight_bytes = r.stream_max_in_flight_bytes;
   opts.produce.max_record_bytes = opts.http.max_body_bytes;
   opts.produce.batch_max_entries = static_cast<std::size_t>(r.produce_batch_max_entries);
+  opts.schema_registry_url = r.schema_registry_url;
+  if (opts.schema_registry_url.empty() && config.schema_registry.enabled) {
+    // Our own registry: reached on its listener (a wildcard address through loopback).
+    auto host = config.schema_registry.host;
+    if (host == "0.0.0.0" || host == "::" || host.empty()) host = "127.0.0.1";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    bool tls = config.schema_registry.tls.enabled();
+    opts.schema_registry_url =
+        fmt::format("{}://{}:{}", tls ? "https" : "http", host, config.schema_registry.port);
+  }
+  opts.schema_registry_timeout = config.schema_registry.timeout;
   return opts;
 }
 

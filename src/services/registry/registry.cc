@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <charconv>
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -181,17 +183,24 @@ bj::object version_json(const subject_version& v, const stored_schema& s) {
 
 class registry_api : public std::enable_shared_from_this<registry_api> {
  public:
-  registry_api(service_options options, kafka::client::cluster& kafka,
-               std::unique_ptr<schema_log> log)
-      : options_(std::move(options)), kafka_(kafka), log_(std::move(log)) {}
+  registry_api(service_options options, kafka::client::cluster& kafka)
+      : options_(std::move(options)), kafka_(kafka) {}
 
-  schema_log& log() { return *log_; }
-
-  void set_election(std::unique_ptr<writer_election> election, std::string own_url) {
+  // The storage and the election, once Kafka answered; requests before that get 50002.
+  void attach(std::unique_ptr<schema_log> log, std::unique_ptr<writer_election> election,
+              std::string own_url) {
+    log_ = std::move(log);
     election_ = std::move(election);
     own_url_ = std::move(own_url);
+    ready_.store(true, std::memory_order_release);
+  }
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+  void set_not_ready_reason(std::string reason) {
+    std::lock_guard lock(reason_mutex_);
+    not_ready_reason_ = std::move(reason);
   }
   void close() {
+    if (!ready()) return;
     if (election_) election_->close();
     log_->close();
   }
@@ -199,11 +208,15 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
   void add_routes(http::router& r) {
     auto self = shared_from_this();
     auto read = [self](api_result (registry_api::*fn)(const http::request&)) {
-      return [self, fn](const http::request& req) { return answer((self.get()->*fn)(req)); };
+      return [self, fn](const http::request& req) {
+        if (!self->ready()) return self->not_ready();
+        return answer((self.get()->*fn)(req));
+      };
     };
     // Writes wait for Kafka: they run on a worker thread, on the writer instance.
     auto write = [self](api_result (registry_api::*fn)(const http::request&)) {
       return [self, fn](http::request&& req, http::responder respond) {
+        if (!self->ready()) return respond(self->not_ready());
         self->kafka_.workers().post([self, fn, req = std::move(req), respond]() {
           if (auto forwarded = self->forward_unless_writer(req))
             return respond(std::move(*forwarded));
@@ -253,6 +266,12 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
 
  private:
   using api_result = result<http::response, api_error>;
+
+  http::response not_ready() {
+    std::lock_guard lock(reason_mutex_);
+    return error_answer({50002, "The Schema Registry has not reached its Kafka store yet" +
+                                    (not_ready_reason_.empty() ? "" : ": " + not_ready_reason_)});
+  }
 
   // Sends a write to the writer instance unless this one is it; nullopt means "handle it
   // here". A new writer first reads everything its predecessor wrote.
@@ -969,30 +988,89 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
   std::unique_ptr<writer_election> election_;
   std::string own_url_;
   std::atomic<std::uint64_t> synced_term_{0};
+  std::atomic<bool> ready_{false};
+  std::mutex reason_mutex_;
+  std::string not_ready_reason_;
 };
 
 class service_impl final : public service {
  public:
-  service_impl(std::shared_ptr<registry_api> api, std::unique_ptr<http::server> server)
-      : api_(std::move(api)), server_(std::move(server)) {}
+  service_impl(std::shared_ptr<registry_api> api, std::unique_ptr<http::server> server,
+               service_options options, kafka::client::cluster& kafka)
+      : api_(std::move(api)), server_(std::move(server)) {
+    auto own_url = options.advertised_url.empty() ? server_->url() : options.advertised_url;
+    opener_ = std::thread([this, options = std::move(options), &kafka, own_url] {
+      open_storage(options, kafka, own_url);
+    });
+  }
   ~service_impl() override { shutdown(std::chrono::steady_clock::now()); }
 
   std::string url() const override { return server_->url(); }
-  bool ready() const override { return server_->accepting(); }
+  bool ready() const override { return server_->accepting() && api_->ready(); }
   void stop_accepting() override { server_->stop_accepting(); }
   bool shutdown(std::chrono::steady_clock::time_point deadline) override {
     if (done_) return true;
     done_ = true;
     server_->stop_accepting();
     bool clean = server_->drain(deadline);
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (opener_.joinable()) opener_.join();
     api_->close();
     return clean;
   }
 
  private:
+  // Reads the topic and joins the election, retrying while Kafka cannot be reached, so
+  // the registry starts (not ready) like the other services when Kafka is down.
+  void open_storage(const service_options& options, kafka::client::cluster& kafka,
+                    const std::string& own_url) {
+    auto log = logging::get("registry");
+    schema_log_options log_options;
+    log_options.topic = options.topic;
+    log_options.timeout = options.timeout;
+    for (int attempt = 0;; ++attempt) {
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+      }
+      auto opened = schema_log::open(kafka, log_options);
+      if (opened.ok()) {
+        election_options election;
+        election.group_id = options.group_id;
+        election.topic = options.topic;
+        election.own_url = own_url;
+        election.session_timeout = options.session_timeout;
+        auto elected = writer_election::start(kafka, election);
+        if (elected.ok()) {
+          api_->attach(std::move(*opened), std::move(*elected), own_url);
+          if (attempt > 0) log->info("the Schema Registry reached its Kafka store");
+          return;
+        }
+        (*opened)->close();
+        api_->set_not_ready_reason(elected.err().message());
+      } else {
+        api_->set_not_ready_reason(opened.err().message());
+        if (attempt == 0) {
+          log->warn("the Schema Registry cannot read its topic yet ({}); retrying",
+                    opened.err().message());
+        }
+      }
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_; });
+    }
+  }
+
   std::shared_ptr<registry_api> api_;
   std::unique_ptr<http::server> server_;
   bool done_ = false;
+  std::thread opener_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
 };
 
 }  // namespace
@@ -1000,31 +1078,13 @@ class service_impl final : public service {
 result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, service_options options,
                                                 kafka::client::cluster& kafka,
                                                 metrics::registry* metrics) {
-  schema_log_options log_options;
-  log_options.topic = options.topic;
-  log_options.timeout = options.timeout;
-  auto opened = schema_log::open(kafka, log_options);
-  if (!opened.ok()) return opened.err().with_context("Schema Registry storage");
-  auto api = std::make_shared<registry_api>(options, kafka, std::move(*opened));
+  auto api = std::make_shared<registry_api>(options, kafka);
   auto routes = std::make_shared<http::router>();
   api->add_routes(*routes);
   auto server = http::server::start(runtime, options.http, routes, metrics);
-  if (!server.ok()) {
-    api->close();
-    return server.err();
-  }
-  election_options election;
-  election.group_id = options.group_id;
-  election.topic = options.topic;
-  election.own_url = options.advertised_url.empty() ? (*server)->url() : options.advertised_url;
-  election.session_timeout = options.session_timeout;
-  auto elected = writer_election::start(kafka, election);
-  if (!elected.ok()) {
-    api->close();
-    return elected.err().with_context("Schema Registry writer election");
-  }
-  api->set_election(std::move(*elected), election.own_url);
-  return std::unique_ptr<service>(std::make_unique<service_impl>(api, std::move(*server)));
+  if (!server.ok()) return server.err();
+  return std::unique_ptr<service>(
+      std::make_unique<service_impl>(api, std::move(*server), std::move(options), kafka));
 }
 
 }  // namespace wharf::registry

@@ -7,7 +7,9 @@
 #include <cstdio>
 
 #include "base/base64.h"
+#include "schema/avro_codec.h"
 #include "services/rest_proxy/json_support.h"
+#include "services/rest_proxy/schema_client.h"
 
 namespace wharf::rest_proxy {
 
@@ -74,6 +76,38 @@ api_result<std::vector<kc::outgoing_record>> parse_v2_produce(
       record.partition = static_cast<std::int32_t>(*partition);
     }
     out.push_back(std::move(record));
+  }
+  return out;
+}
+
+api_result<v2_schema_produce> parse_v2_schema_produce(std::string_view body,
+                                                      std::optional<std::int32_t> path_partition) {
+  WHARF_ASSIGN_OR_RETURN(auto document, json::parse_body(body));
+  if (!document.is_object()) return payload_error("The request body must be a JSON object.");
+  const auto* records = json::field(document, "records");
+  if (!records || records->is_null()) return payload_error("records may not be null.");
+  if (!records->is_array()) return payload_error("records must be an array.");
+  if (records->get_array().empty()) return payload_error("records may not be empty.");
+  v2_schema_produce out;
+  WHARF_ASSIGN_OR_RETURN(out.key_schema, json::string_field(document, "key_schema"));
+  WHARF_ASSIGN_OR_RETURN(out.value_schema, json::string_field(document, "value_schema"));
+  WHARF_ASSIGN_OR_RETURN(auto key_id, json::integer_field(document, "key_schema_id", 0, INT32_MAX));
+  WHARF_ASSIGN_OR_RETURN(auto value_id,
+                         json::integer_field(document, "value_schema_id", 0, INT32_MAX));
+  if (key_id) out.key_schema_id = static_cast<int>(*key_id);
+  if (value_id) out.value_schema_id = static_cast<int>(*value_id);
+  for (const auto& r : records->get_array()) {
+    if (!r.is_object()) return payload_error("Each record must be a JSON object.");
+    v2_schema_produce::item item;
+    if (const auto* key = json::field(r, "key")) item.key = *key;
+    if (const auto* value = json::field(r, "value")) item.value = *value;
+    WHARF_ASSIGN_OR_RETURN(auto partition, json::integer_field(r, "partition", 0, INT32_MAX));
+    if (path_partition) {
+      item.partition = *path_partition;
+    } else if (partition) {
+      item.partition = static_cast<std::int32_t>(*partition);
+    }
+    out.records.push_back(std::move(item));
   }
   return out;
 }
@@ -307,6 +341,46 @@ void append_v2_record(std::string& out, const kc::consumed_record& record, embed
   out += ",\"value\":";
   append_embedded(out, record.value, format);
   out += fmt::format(",\"partition\":{},\"offset\":{}}}", record.partition, record.offset);
+}
+
+namespace {
+
+api_result<bool> append_avro(std::string& out, const std::optional<std::string>& bytes,
+                             schema_client& schemas, std::string_view what) {
+  if (!bytes) {
+    out += "null";
+    return true;
+  }
+  auto framed = unframe(*bytes);
+  if (!framed) {
+    return api_error{error_codes::kafka_error,
+                     fmt::format("Error deserializing the Avro {}: no Confluent schema id (magic "
+                                 "byte 0) at its start",
+                                 what)};
+  }
+  WHARF_ASSIGN_OR_RETURN(auto schema, schemas.avro_by_id(framed->first));
+  auto datum = schema::avro::decode_to_json(schema->root(), framed->second);
+  if (!datum.ok()) {
+    return api_error{error_codes::kafka_error,
+                     fmt::format("Error deserializing the Avro {} with schema {}: {}", what,
+                                 framed->first, datum.err().message())};
+  }
+  json::write(*datum, out);
+  return true;
+}
+
+}  // namespace
+
+api_result<bool> append_v2_avro_record(std::string& out, const kc::consumed_record& record,
+                                       schema_client& schemas) {
+  out += "{\"topic\":";
+  json::append_string(out, record.topic);
+  out += ",\"key\":";
+  WHARF_RETURN_IF_ERROR(append_avro(out, record.key, schemas, "key"));
+  out += ",\"value\":";
+  WHARF_RETURN_IF_ERROR(append_avro(out, record.value, schemas, "value"));
+  out += fmt::format(",\"partition\":{},\"offset\":{}}}", record.partition, record.offset);
+  return true;
 }
 
 std::size_t v2_record_size(const kc::consumed_record& record, embedded_format format) {

@@ -23,6 +23,23 @@ api_result<std::vector<kafka::client::outgoing_record>> parse_v2_produce(
     std::string_view body, embedded_format format, const std::string& topic,
     std::optional<std::int32_t> path_partition);
 
+// A v2 produce request in a schema format (avro): each record's key and value as JSON in
+// Avro's JSON encoding, and the schemas (or schema ids) the request names for them.
+struct v2_schema_produce {
+  struct item {
+    boost::json::value key;  // null: no key
+    boost::json::value value;
+    std::optional<std::int32_t> partition;
+  };
+  std::vector<item> records;
+  std::optional<std::string> key_schema;
+  std::optional<std::string> value_schema;
+  std::optional<int> key_schema_id;
+  std::optional<int> value_schema_id;
+};
+api_result<v2_schema_produce> parse_v2_schema_produce(std::string_view body,
+                                                      std::optional<std::int32_t> path_partition);
+
 // The bytes a v2 key or value stands for: base64 text for binary, any JSON for json
 // (written compactly). nullopt for JSON null.
 api_result<std::optional<std::string>> encode_v2_data(const boost::json::value& data,
@@ -55,6 +72,13 @@ std::optional<std::int64_t> parse_iso8601_millis(std::string_view text);
 // JSON string).
 void append_v2_record(std::string& out, const kafka::client::consumed_record& record,
                       embedded_format format);
+// The same for the avro format: key and value decoded from Confluent's wire format with
+// the schema their id names, as Avro's JSON encoding. Fetches schemas: blocks.
+class schema_client;
+api_result<bool> append_v2_avro_record(std::string& out,
+                                       const kafka::client::consumed_record& record,
+                                       schema_client& schemas);
+
 // Roughly the bytes append_v2_record adds, for max_bytes accounting.
 std::size_t v2_record_size(const kafka::client::consumed_record& record, embedded_format format);
 

@@ -136,7 +136,11 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
                         std::move(options.filter),
                         options.http.tls.enabled(),
                         {},
-                        options.produce});
+                        options.produce,
+                        options.schema_registry_url.empty()
+                            ? nullptr
+                            : std::make_shared<schema_client>(options.schema_registry_url,
+                                                              options.schema_registry_timeout)});
 
   auto routes = std::make_shared<http::router>();
   add_v2_routes(*routes, ctx);

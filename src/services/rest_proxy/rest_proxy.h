@@ -53,6 +53,9 @@ struct service_options {
   std::chrono::milliseconds metadata_max_age{5'000};
   request_filter filter;
   produce_limits produce;
+  // Where the avro format registers and fetches schemas; empty: avro is refused.
+  std::string schema_registry_url;
+  std::chrono::milliseconds schema_registry_timeout{10'000};
 };
 
 class service {

@@ -16,6 +16,7 @@
 #include "services/rest_proxy/consumer_instances.h"
 #include "services/rest_proxy/metadata_cache.h"
 #include "services/rest_proxy/rest_proxy.h"
+#include "services/rest_proxy/schema_client.h"
 
 namespace wharf::rest_proxy {
 
@@ -27,6 +28,7 @@ struct proxy_context {
   bool secure = false;           // served over TLS (for the URLs we hand out)
   std::string listener_address;  // host:port, when a request has no Host header
   produce_limits produce;
+  std::shared_ptr<schema_client> schemas;  // null: no Schema Registry configured
 
   kafka::client::admin& admin() { return cluster.admin_client(); }
   kafka::client::worker_pool& workers() { return cluster.workers(); }

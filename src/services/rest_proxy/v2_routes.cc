@@ -7,6 +7,7 @@
 #include <map>
 
 #include "base/logging.h"
+#include "schema/avro_codec.h"
 #include "services/rest_proxy/formats.h"
 #include "services/rest_proxy/json_support.h"
 #include "services/rest_proxy/records.h"
@@ -155,6 +156,9 @@ struct produce_batch {
   explicit produce_batch(std::size_t n, http::responder r)
       : outcomes(n), remaining(n), respond(std::move(r)) {}
 
+  std::optional<int> key_schema_id;
+  std::optional<int> value_schema_id;
+
   void complete(std::size_t i, kc::result<kc::delivery_report> r) {
     if (r.ok()) {
       outcomes[i].report = *r;
@@ -183,8 +187,9 @@ struct produce_batch {
         if (o.error->error_code == error_codes::kafka_authorization && status == 200) status = 403;
       }
     }
-    respond(v2_response(status, bj::object{{"key_schema_id", nullptr},
-                                           {"value_schema_id", nullptr},
+    auto id_or_null = [](std::optional<int> id) { return id ? bj::value(*id) : bj::value(); };
+    respond(v2_response(status, bj::object{{"key_schema_id", id_or_null(key_schema_id)},
+                                           {"value_schema_id", id_or_null(value_schema_id)},
                                            {"offsets", std::move(offsets)}}));
   }
 
@@ -193,23 +198,17 @@ struct produce_batch {
   http::responder respond;
 };
 
-void produce(const context_ptr& ctx, http::request&& req, http::responder respond,
-             bool to_partition) {
-  auto format = produce_format(req.header("Content-Type"));
-  if (!format.ok()) return respond(error_response(format.err()));
-  std::optional<std::int32_t> path_partition;
-  if (to_partition) {
-    path_partition = parse_partition_id(req.param("partition"));
-    if (!path_partition) return respond(error_response(partition_not_found()));
-  }
-  auto topic = req.param("topic");
-  auto records = parse_v2_produce(req.body, *format, topic, path_partition);
-  if (!records.ok()) return respond(error_response(records.err()));
-
+// Checks the records against the topic's partitions and the producer's budget, then
+// queues them; answers once every one is reported.
+void send_records(const context_ptr& ctx, const std::string& topic,
+                  std::vector<kc::outgoing_record> records, http::responder respond,
+                  std::optional<int> key_schema_id = std::nullopt,
+                  std::optional<int> value_schema_id = std::nullopt) {
   with_topic(
       ctx, topic, std::move(respond),
-      [ctx, records = std::make_shared<std::vector<kc::outgoing_record>>(std::move(*records))](
-          const metadata_snapshot&, const kc::topic_info& t, http::responder respond) {
+      [ctx, records = std::make_shared<std::vector<kc::outgoing_record>>(std::move(records)),
+       key_schema_id, value_schema_id](const metadata_snapshot&, const kc::topic_info& t,
+                                       http::responder respond) {
         std::size_t bytes = 0;
         for (const auto& r : *records) {
           if (r.partition && !t.partition(*r.partition)) {
@@ -225,6 +224,8 @@ void produce(const context_ptr& ctx, http::request&& req, http::responder respon
                                         "Too many produce requests in flight; retry later"));
         }
         auto batch = std::make_shared<produce_batch>(records->size(), std::move(respond));
+        batch->key_schema_id = key_schema_id;
+        batch->value_schema_id = value_schema_id;
         for (std::size_t i = 0; i < records->size(); ++i) {
           auto queued = producer.produce(
               std::move((*records)[i]),
@@ -233,6 +234,112 @@ void produce(const context_ptr& ctx, http::request&& req, http::responder respon
         }
       },
       freshness::cached);
+}
+
+// The schema for one side (key or value) of an avro produce request: registered under
+// <topic>-key / <topic>-value when the request gives it, fetched when it names an id.
+struct resolved_schema {
+  std::optional<int> id;
+  schema::avro::schema_ptr schema;
+};
+
+api_result<resolved_schema> resolve_avro_schema(schema_client& schemas, const std::string& subject,
+                                                const std::optional<std::string>& text,
+                                                std::optional<int> id, bool needed,
+                                                int missing_code, std::string_view side) {
+  resolved_schema out;
+  if (text) {
+    WHARF_ASSIGN_OR_RETURN(auto registered, schemas.register_avro(subject, *text));
+    out.id = registered;
+  } else if (id) {
+    out.id = *id;
+  } else {
+    if (needed) {
+      return api_error{missing_code, fmt::format("Request includes {}s but does not include {} "
+                                                 "schema",
+                                                 side, side)};
+    }
+    return out;
+  }
+  WHARF_ASSIGN_OR_RETURN(out.schema, schemas.avro_by_id(*out.id));
+  return out;
+}
+
+// Avro: resolves the schemas and encodes every record in Confluent's wire format (on a
+// worker: the registry is reached over HTTP), then sends them.
+void produce_avro(const context_ptr& ctx, const std::string& topic, v2_schema_produce request,
+                  http::responder respond) {
+  if (!ctx->schemas) {
+    return respond(error_response(
+        error_codes::unsupported_media_type,
+        "HTTP 415 Unsupported Media Type: the avro format needs a Schema Registry; set "
+        "rest_proxy.schema_registry_url or enable Wharf's schema_registry"));
+  }
+  ctx->workers().post([ctx, topic, request = std::move(request), respond]() mutable {
+    bool any_key = false;
+    bool any_value = false;
+    for (const auto& r : request.records) {
+      any_key = any_key || !r.key.is_null();
+      any_value = any_value || !r.value.is_null();
+    }
+    auto key =
+        resolve_avro_schema(*ctx->schemas, topic + "-key", request.key_schema,
+                            request.key_schema_id, any_key, error_codes::key_schema_missing, "key");
+    if (!key.ok()) return respond(error_response(key.err()));
+    auto value = resolve_avro_schema(*ctx->schemas, topic + "-value", request.value_schema,
+                                     request.value_schema_id, any_value,
+                                     error_codes::value_schema_missing, "value");
+    if (!value.ok()) return respond(error_response(value.err()));
+    std::vector<kc::outgoing_record> records;
+    records.reserve(request.records.size());
+    auto encode = [](const resolved_schema& side, const bj::value& datum,
+                     std::string_view what) -> api_result<std::optional<std::string>> {
+      if (datum.is_null() &&
+          (!side.schema || side.schema->root().type != schema::avro::type::union_)) {
+        return std::optional<std::string>{};
+      }
+      auto bytes = schema::avro::encode_json(side.schema->root(), datum);
+      if (!bytes.ok()) {
+        return api_error{error_codes::json_conversion,
+                         fmt::format("Conversion of JSON to Avro failed for the {}: {}", what,
+                                     bytes.err().message())};
+      }
+      return std::optional<std::string>(frame_with_schema_id(*side.id, *bytes));
+    };
+    for (auto& r : request.records) {
+      kc::outgoing_record out;
+      out.topic = topic;
+      out.partition = r.partition;
+      auto k = encode(*key, r.key, "key");
+      if (!k.ok()) return respond(error_response(k.err()));
+      auto v = encode(*value, r.value, "value");
+      if (!v.ok()) return respond(error_response(v.err()));
+      out.key = std::move(*k);
+      out.value = std::move(*v);
+      records.push_back(std::move(out));
+    }
+    send_records(ctx, topic, std::move(records), std::move(respond), key->id, value->id);
+  });
+}
+
+void produce(const context_ptr& ctx, http::request&& req, http::responder respond,
+             bool to_partition) {
+  auto format = produce_format(req.header("Content-Type"));
+  if (!format.ok()) return respond(error_response(format.err()));
+  std::optional<std::int32_t> path_partition;
+  if (to_partition) {
+    path_partition = parse_partition_id(req.param("partition"));
+    if (!path_partition) return respond(error_response(partition_not_found()));
+  }
+  auto topic = req.param("topic");
+  if (*format == embedded_format::avro) {
+    auto request = parse_v2_schema_produce(req.body, path_partition);
+    if (!request.ok()) return respond(error_response(request.err()));
+    return produce_avro(ctx, topic, std::move(*request), std::move(respond));
+  }
+  auto records = parse_v2_produce(req.body, *format, topic, path_partition);
+  if (!records.ok()) return respond(error_response(records.err()));
+  send_records(ctx, topic, std::move(*records), std::move(respond));
 }
 
 // --- consumers ------------------------------------------------------------------------
@@ -276,7 +383,8 @@ api_result<std::optional<bool>> flag_field(const bj::value& body, std::string_vi
 }
 
 api_result<consumer_settings> parse_consumer_settings(const std::string& group,
-                                                      const bj::value& body) {
+                                                      const bj::value& body,
+                                                      bool has_schema_registry) {
   consumer_settings s;
   s.group = group;
   if (!body.is_null() && !body.is_object()) {
@@ -299,11 +407,12 @@ api_result<consumer_settings> parse_consumer_settings(const std::string& group,
   if (format_name) {
     auto format = parse_format_name(*format_name);
     if (!format) return api_error{error_codes::unprocessable, "Invalid format type."};
-    if (needs_schema(*format)) {
+    if (needs_schema(*format) && (*format != embedded_format::avro || !has_schema_registry)) {
       return api_error{error_codes::invalid_consumer_config,
-                       fmt::format("Invalid consumer configuration: the {} format needs a Schema "
-                                   "Registry, which Wharf's REST Proxy does not use yet",
-                                   *format_name)};
+                       fmt::format("Invalid consumer configuration: the {} format {}", *format_name,
+                                   *format == embedded_format::avro
+                                       ? "needs a Schema Registry (rest_proxy.schema_registry_url)"
+                                       : "is not supported yet")};
     }
     s.format = *format;
   }
@@ -348,7 +457,7 @@ std::string path_segment(std::string_view text) {
 void create_consumer(const context_ptr& ctx, http::request&& req, http::responder respond) {
   auto body = optional_v2_body(req);
   if (!body.ok()) return respond(error_response(body.err()));
-  auto settings = parse_consumer_settings(req.param("group"), *body);
+  auto settings = parse_consumer_settings(req.param("group"), *body, ctx->schemas != nullptr);
   if (!settings.ok()) return respond(error_response(settings.err()));
   auto base = ctx->base_url(req);
   // Creating a librdkafka handle starts threads: not on an I/O thread.
@@ -660,13 +769,20 @@ void read_records(const context_ptr& ctx, http::request&& req, http::responder r
       timeout, static_cast<std::size_t>(max_bytes),
       settings.fetch_min_bytes.value_or(limits.fetch_min_bytes)};
   auto format = instance->format();
+  auto schemas = ctx->schemas;
   instance->read(read_limits,
-                 [respond, format](api_result<std::vector<kc::consumed_record>> records) {
+                 [respond, format, schemas](api_result<std::vector<kc::consumed_record>> records) {
                    if (!records.ok()) return respond(error_response(records.err()));
                    std::string body = "[";
                    for (std::size_t i = 0; i < records->size(); ++i) {
                      if (i > 0) body += ',';
-                     append_v2_record(body, (*records)[i], format);
+                     if (format == embedded_format::avro) {
+                       // Runs on the instance's worker queue, so fetching a schema may block.
+                       auto appended = append_v2_avro_record(body, (*records)[i], *schemas);
+                       if (!appended.ok()) return respond(error_response(appended.err()));
+                     } else {
+                       append_v2_record(body, (*records)[i], format);
+                     }
                    }
                    body += ']';
                    respond(http::response::json(200, std::move(body), v2_content_type_for(format)));

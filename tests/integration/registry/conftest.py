@@ -9,48 +9,13 @@ subjects of its own (`subject()`), so tests share one registry without interferi
 from __future__ import annotations
 
 import os
-import signal
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from backends import launch_wharf, wharf_binary
-from wharf_fixture import WharfProcess, deep_merge
-
-
-@dataclass
-class Registry:
-    name: str
-    url: str
-    bootstrap: str
-    wharf: WharfProcess
-    workdir: Path
-    kafka_external: bool
-
-    def __str__(self) -> str:
-        return self.name
-
-
-def launch_registry(workdir: Path, kafka_bootstrap: str | None, config: dict | None = None,
-                    data_dir: Path | None = None) -> Registry:
-    base: dict = {"rest_proxy": {"enabled": False}, "connect": {"enabled": False}}
-    if kafka_bootstrap:
-        base["broker"] = {"enabled": False}
-        base["kafka"] = {"bootstrap_servers": kafka_bootstrap.split(",")}
-    w = launch_wharf(workdir, deep_merge(base, config or {}), data_dir=data_dir)
-    bootstrap = kafka_bootstrap or f"127.0.0.1:{w.ports['broker']}"
-    return Registry("apache" if kafka_bootstrap else "wharf",
-                    f"http://127.0.0.1:{w.ports['schema_registry']}", bootstrap, w, workdir,
-                    bool(kafka_bootstrap))
-
-
-def stop_registry(reg: Registry) -> None:
-    code = reg.wharf.stop(signal.SIGTERM)
-    if code != 0:
-        pytest.fail(f"wharf exited with {code} on SIGTERM:\n{reg.wharf.log_text()[-3000:]}")
+from backends import wharf_binary
+from registry_helpers import Registry, launch_registry, stop_registry
 
 
 @pytest.fixture(scope="module", params=["wharf", "apache"])

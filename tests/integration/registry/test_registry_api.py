@@ -12,7 +12,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import launch_registry, stop_registry
+from registry_helpers import launch_registry, stop_registry
 
 SR = "application/vnd.schemaregistry.v1+json"
 TIMEOUT = 30

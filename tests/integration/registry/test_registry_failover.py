@@ -13,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import launch_registry, stop_registry
+from registry_helpers import launch_registry, stop_registry
 
 SR = "application/vnd.schemaregistry.v1+json"
 
