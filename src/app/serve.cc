@@ -44,7 +44,7 @@ std::vector<std::string> kafka_bootstrap(const wharf_config& config,
   return {host + address.substr(colon)};
 }
 
-rest_proxy::service_options rest_proxy_options(const wharf_config& config) {
+result<rest_proxy::service_options> rest_proxy_options(const wharf_config& config) {
   rest_proxy::service_options opts;
   opts.http = config.http_options("rest_proxy", config.rest_proxy);
   const auto& r = config.rest_proxy;
@@ -53,6 +53,10 @@ rest_proxy::service_options rest_proxy_options(const wharf_config& config) {
   opts.consumers.request_max_bytes = r.consumer_request_max_bytes;
   opts.consumers.fetch_min_bytes = r.consumer_fetch_min_bytes;
   opts.consumers.max_instances = static_cast<std::size_t>(r.max_consumer_instances);
+  WHARF_ASSIGN_OR_RETURN(auto security, security_options(r.security));
+  WHARF_ASSIGN_OR_RETURN(opts.security,
+                         http::security::gatekeeper::create(std::move(security),
+                                                            rest_proxy::access_rule_operations()));
   return opts;
 }
 
@@ -141,8 +145,12 @@ int serve(const wharf_config& config) {
         return 1;
       }
       kafka_cluster = std::move(*connected);
-      auto started_rest =
-          rest_proxy::service::start(runtime, rest_proxy_options(config), *kafka_cluster, &metrics);
+      auto rest_options = rest_proxy_options(config);
+      auto started_rest = rest_options.ok()
+                              ? rest_proxy::service::start(runtime, std::move(*rest_options),
+                                                           *kafka_cluster, &metrics)
+                              : result<std::unique_ptr<rest_proxy::service>>(
+                                    rest_options.err().with_context("REST Proxy security"));
       if (!started_rest) {
         log->critical("{}", started_rest.err().message());
         kafka_cluster->shutdown(std::chrono::milliseconds(0));

@@ -141,7 +141,7 @@ response gatekeeper::forbidden(std::string_view message) {
   return response::error(403, error_codes::forbidden, message);
 }
 
-result<std::string, response> gatekeeper::admit(const request& req) const {
+result<std::string, refusal> gatekeeper::admit(const request& req) const {
   std::string principal;
   if (options_.authentication) {
     auto who = authenticate(req);
@@ -150,7 +150,7 @@ result<std::string, response> gatekeeper::admit(const request& req) const {
       logging::get("http-auth")
           ->debug("refused {} {} from {}: {}", req.method, req.path, req.remote_address,
                   who.err().message());
-      return unauthenticated(who.err().message());
+      return refusal{unauthenticated(who.err().message())};
     }
     principal = std::move(*who);
   }
@@ -162,7 +162,7 @@ result<std::string, response> gatekeeper::admit(const request& req) const {
                                  "Too many requests: the rate limit for this client is spent");
       auto seconds = std::max<std::int64_t>(1, (wait->count() + 999) / 1000);
       res.set_header("Retry-After", std::to_string(seconds));
-      return res;
+      return refusal{std::move(res)};
     }
   }
   return principal;

@@ -52,6 +52,12 @@ struct security_options {
   cors_options cors;
 };
 
+// A request turned away: the answer to send instead of the route's.
+struct refusal {
+  response answer;
+  const std::string& message() const { return answer.body; }
+};
+
 class gatekeeper {
  public:
   // Checks every option (keys, password forms, rules, the RS256 key file's contents);
@@ -63,7 +69,7 @@ class gatekeeper {
 
   // Authenticates req and takes a rate-limit token: the principal ("" when authentication
   // is off), or the answer to send instead (401, 429).
-  result<std::string, response> admit(const request& req) const;
+  result<std::string, refusal> admit(const request& req) const;
 
   // Whether principal may do operation on resource; always true when authentication is
   // off.

@@ -25,6 +25,14 @@ void add_route(http::router& routes, const std::shared_ptr<proxy_context>& ctx, 
   routes.add_async(std::move(method), std::move(pattern),
                    [ctx, operation = std::move(operation), handler = std::move(handler)](
                        http::request&& req, http::responder respond) {
+                     if (ctx->security) {
+                       auto admitted = ctx->security->admit(req);
+                       if (!admitted.ok()) return respond(admitted.err().answer);
+                       req.principal = std::move(*admitted);
+                       if (auto refused = check_route_access(*ctx, req, operation)) {
+                         return respond(std::move(*refused));
+                       }
+                     }
                      if (ctx->filter) {
                        if (auto answer = ctx->filter(req, operation)) {
                          return respond(std::move(*answer));
@@ -119,7 +127,8 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
                         std::make_shared<consumer_registry>(kafka, options.consumers),
                         std::move(options.filter),
                         options.http.tls.enabled(),
-                        {}});
+                        {},
+                        options.security});
 
   auto routes = std::make_shared<http::router>();
   add_v2_routes(*routes, ctx);
@@ -128,6 +137,8 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
   add_route(*routes, ctx, "GET", "/", "root", [](http::request&&, http::responder respond) {
     respond(http::response::json(200, "{}", "application/vnd.kafka.v2+json"));
   });
+  // Preflights carry no credentials: CORS answers them before any route's security.
+  if (ctx->security) ctx->security->install_cors(*routes);
 
   WHARF_ASSIGN_OR_RETURN(auto server, http::server::start(runtime, options.http, routes, metrics));
   auto url = server->url();

@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 
 #include "http/router.h"
+#include "http/security/gatekeeper.h"
 #include "kafka/client/cluster.h"
 #include "services/rest_proxy/api_errors.h"
 #include "services/rest_proxy/consumer_instances.h"
@@ -19,6 +20,10 @@
 
 namespace wharf::rest_proxy {
 
+// What a principal wants to do to a topic. Describing (seeing its metadata, finding it in
+// lists) is allowed to whoever may produce, consume or administer it.
+enum class topic_access { describe, produce, consume, admin };
+
 struct proxy_context {
   kafka::client::cluster& cluster;
   std::shared_ptr<metadata_cache> metadata;
@@ -26,12 +31,30 @@ struct proxy_context {
   request_filter filter;         // runs before every route; may answer instead of it
   bool secure = false;           // served over TLS (for the URLs we hand out)
   std::string listener_address;  // host:port, when a request has no Host header
+  std::shared_ptr<const http::security::gatekeeper> security;  // null: no security
 
   kafka::client::admin& admin() { return cluster.admin_client(); }
   kafka::client::worker_pool& workers() { return cluster.workers(); }
   // "http://host:port" as the client reached us.
   std::string base_url(const http::request& req) const;
+
+  // Whether principal (a request's) may access topic so (always, without security).
+  bool allows(std::string_view principal, topic_access access, std::string_view topic) const;
+  // ... every topic, present and future (needed for pattern subscriptions).
+  bool allows_every_topic(std::string_view principal, topic_access access) const;
+  // The first of topics principal may not access, if any.
+  std::optional<std::string> first_forbidden(std::string_view principal, topic_access access,
+                                             const std::vector<std::string>& topics) const;
 };
+
+// 403/40301 naming the topic and what was refused.
+http::response topic_forbidden(topic_access access, std::string_view topic);
+
+// The access an operation needs before its handler runs, checked against the topic in
+// its path; nullopt lets it run. Operations not known here are refused: a new route
+// must say what it needs (authorization.cc).
+std::optional<http::response> check_route_access(const proxy_context& ctx, const http::request& req,
+                                                 std::string_view operation);
 
 using route_handler = std::function<void(http::request&&, http::responder)>;
 

@@ -49,7 +49,7 @@ TEST(Gatekeeper, RefusalsAre401WithChallengeAndNoSecret) {
                                 "Basic " + base64::encode("dave:carols-password"), "Digest x"}) {
     auto admitted = g->admit(with_authorization(header));
     ASSERT_FALSE(admitted.ok()) << header;
-    const auto& res = admitted.err();
+    const auto& res = admitted.err().answer;
     EXPECT_EQ(res.status, 401);
     EXPECT_NE(res.body.find("\"error_code\":40101"), std::string::npos) << res.body;
     auto challenge = res.header("WWW-Authenticate");
@@ -110,9 +110,9 @@ TEST(Gatekeeper, RateLimitAnswers429WithRetryAfter) {
   EXPECT_TRUE(g->admit(alice).ok());
   auto limited = g->admit(alice);
   ASSERT_FALSE(limited.ok());
-  EXPECT_EQ(limited.err().status, 429);
-  EXPECT_NE(limited.err().body.find("42901"), std::string::npos);
-  EXPECT_EQ(limited.err().header("Retry-After"), "1");
+  EXPECT_EQ(limited.err().answer.status, 429);
+  EXPECT_NE(limited.err().answer.body.find("42901"), std::string::npos);
+  EXPECT_EQ(limited.err().answer.header("Retry-After"), "1");
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(g->admit(with_authorization("Bearer key-of-bob")).ok());
 }
 
