@@ -1,6 +1,7 @@
 #include "http/security/gatekeeper.h"
 
 #include <fmt/format.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <charconv>
@@ -54,6 +55,10 @@ std::string_view remote_host(std::string_view address) {
 result<std::shared_ptr<gatekeeper>> gatekeeper::create(security_options options,
                                                        std::vector<std::string> operations) {
   std::shared_ptr<gatekeeper> g(new gatekeeper());
+  g->cache_key_.resize(32);
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(g->cache_key_.data()), 32) != 1) {
+    return make_error(errc::internal, "no random bytes for the password cache key");
+  }
   for (const auto& entry : options.api_keys) {
     auto colon = entry.find(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
@@ -110,9 +115,20 @@ auth_result<std::string> gatekeeper::authenticate(const request& req) const {
   if (const auto* basic = std::get_if<basic_credentials>(&*parsed)) {
     auto user = basic_users_.find(basic->user);
     // Unknown users and wrong passwords read the same to the client.
-    if (user == basic_users_.end() || !user->second.matches(basic->password)) {
-      return auth_failure{"Invalid user or password"};
+    if (user == basic_users_.end()) return auth_failure{"Invalid user or password"};
+    // PBKDF2 is slow on purpose; a password that matched once is remembered as a keyed
+    // digest, so clients sending Basic on every request do not pay it every time.
+    auto remembered = sha256(cache_key_ + basic->password);
+    {
+      std::lock_guard lock(verified_mutex_);
+      auto known = verified_passwords_.find(basic->user);
+      if (known != verified_passwords_.end() && constant_time_equal(known->second, remembered)) {
+        return basic->user;
+      }
     }
+    if (!user->second.matches(basic->password)) return auth_failure{"Invalid user or password"};
+    std::lock_guard lock(verified_mutex_);
+    verified_passwords_[basic->user] = std::move(remembered);
     return basic->user;
   }
   const auto& token = std::get<bearer_token>(*parsed).token;
@@ -141,7 +157,19 @@ response gatekeeper::forbidden(std::string_view message) {
   return response::error(403, error_codes::forbidden, message);
 }
 
+std::optional<response> gatekeeper::over_rate_limit(const std::string& client) const {
+  if (!limiter_) return std::nullopt;
+  auto wait = limiter_->acquire(client, std::chrono::steady_clock::now());
+  if (!wait) return std::nullopt;
+  auto res = response::error(429, error_codes::rate_limited,
+                             "Too many requests: the rate limit for this client is spent");
+  auto seconds = std::max<std::int64_t>(1, (wait->count() + 999) / 1000);
+  res.set_header("Retry-After", std::to_string(seconds));
+  return res;
+}
+
 result<std::string, refusal> gatekeeper::admit(const request& req) const {
+  auto address_key = "address:" + std::string(remote_host(req.remote_address));
   std::string principal;
   if (options_.authentication) {
     auto who = authenticate(req);
@@ -150,20 +178,14 @@ result<std::string, refusal> gatekeeper::admit(const request& req) const {
       logging::get("http-auth")
           ->debug("refused {} {} from {}: {}", req.method, req.path, req.remote_address,
                   who.err().message());
+      // Failed attempts spend the address's bucket, so guessing keys is rate-limited too.
+      if (auto limited = over_rate_limit(address_key)) return refusal{std::move(*limited)};
       return refusal{unauthenticated(who.err().message())};
     }
     principal = std::move(*who);
   }
-  if (limiter_) {
-    auto client =
-        principal.empty() ? "address:" + std::string(remote_host(req.remote_address)) : principal;
-    if (auto wait = limiter_->acquire(client, std::chrono::steady_clock::now())) {
-      auto res = response::error(429, error_codes::rate_limited,
-                                 "Too many requests: the rate limit for this client is spent");
-      auto seconds = std::max<std::int64_t>(1, (wait->count() + 999) / 1000);
-      res.set_header("Retry-After", std::to_string(seconds));
-      return refusal{std::move(res)};
-    }
+  if (auto limited = over_rate_limit(principal.empty() ? address_key : principal)) {
+    return refusal{std::move(*limited)};
   }
   return principal;
 }

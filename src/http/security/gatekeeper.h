@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,10 +94,15 @@ class gatekeeper {
   gatekeeper() = default;
   auth_result<std::string> authenticate(const request& req) const;
   response unauthenticated(std::string_view message) const;
+  // 429 with Retry-After if client's bucket is empty; takes a token otherwise.
+  std::optional<response> over_rate_limit(const std::string& client) const;
 
   security_options options_;
   std::vector<api_key> api_keys_;
   std::map<std::string, password_hash, std::less<>> basic_users_;
+  std::string cache_key_;  // random per process
+  mutable std::mutex verified_mutex_;
+  mutable std::map<std::string, std::string> verified_passwords_;  // user -> keyed digest
   std::optional<jwt_verifier> jwt_;
   access_rules rules_;
   std::unique_ptr<rate_limiter> limiter_;

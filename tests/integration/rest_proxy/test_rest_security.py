@@ -418,6 +418,11 @@ def test_rate_limit_answers_429_then_recovers(rest_proxy, start_rest_proxy):
         assert r.status_code == 200
     time.sleep(retry_after + 0.2)
     assert requests.get(f"{proxy.url}/v3/clusters", headers=slow, timeout=TIMEOUT).status_code == 200
+    # Guessing keys spends the client address's bucket: 401s, then 429.
+    guesses = [requests.get(f"{proxy.url}/v3/clusters", timeout=TIMEOUT,
+                            headers={"Authorization": f"Bearer guess-{i}"}).status_code
+               for i in range(6)]
+    assert guesses[:3] == [401, 401, 401] and 429 in guesses, guesses
 
 
 # --- HTTPS ------------------------------------------------------------------------------

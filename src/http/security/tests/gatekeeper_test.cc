@@ -40,6 +40,9 @@ TEST(Gatekeeper, ApiKeysAndBasicUsers) {
   EXPECT_EQ(g->admit(with_authorization("Bearer key-of-bob")).value_or({}), "bob");
   auto carol = base64::encode("carol:carols-password");
   EXPECT_EQ(g->admit(with_authorization("Basic " + carol)).value_or({}), "carol");
+  // Once verified, still the same answers (the remembered digest is per password).
+  EXPECT_EQ(g->admit(with_authorization("Basic " + carol)).value_or({}), "carol");
+  EXPECT_FALSE(g->admit(with_authorization("Basic " + base64::encode("carol:other"))).ok());
 }
 
 TEST(Gatekeeper, RefusalsAre401WithChallengeAndNoSecret) {
@@ -114,6 +117,11 @@ TEST(Gatekeeper, RateLimitAnswers429WithRetryAfter) {
   EXPECT_NE(limited.err().answer.body.find("42901"), std::string::npos);
   EXPECT_EQ(limited.err().answer.header("Retry-After"), "1");
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(g->admit(with_authorization("Bearer key-of-bob")).ok());
+  // Guessing spends the address's bucket: 401, 401, then 429.
+  auto guess = with_authorization("Bearer guess");
+  EXPECT_EQ(g->admit(guess).err().answer.status, 401);
+  EXPECT_EQ(g->admit(guess).err().answer.status, 401);
+  EXPECT_EQ(g->admit(guess).err().answer.status, 429);
 }
 
 TEST(Gatekeeper, CorsWrapsEveryRouterAnswer) {
