@@ -120,6 +120,11 @@ http::response topic_forbidden(topic_access access, std::string_view topic) {
       fmt::format("Not authorized to {} topic {}", rule_operation(access), topic));
 }
 
+bool route_access_declared(std::string_view operation) {
+  return std::any_of(route_rules.begin(), route_rules.end(),
+                     [operation](const route_rule& r) { return r.operation == operation; });
+}
+
 std::optional<http::response> check_route_access(const proxy_context& ctx, const http::request& req,
                                                  std::string_view operation) {
   if (!ctx.security || !ctx.security->authentication_enabled()) return std::nullopt;

@@ -22,6 +22,8 @@ std::string proxy_context::base_url(const http::request& req) const {
 
 void add_route(http::router& routes, const std::shared_ptr<proxy_context>& ctx, std::string method,
                std::string pattern, std::string operation, route_handler handler) {
+  // Every route says what it needs (authorization.cc), or security would refuse it.
+  WHARF_ASSERT(route_access_declared(operation));
   routes.add_async(std::move(method), std::move(pattern),
                    [ctx, operation = std::move(operation), handler = std::move(handler)](
                        http::request&& req, http::responder respond) {

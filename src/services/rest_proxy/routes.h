@@ -55,6 +55,8 @@ http::response topic_forbidden(topic_access access, std::string_view topic);
 // must say what it needs (authorization.cc).
 std::optional<http::response> check_route_access(const proxy_context& ctx, const http::request& req,
                                                  std::string_view operation);
+// Whether the access table has an entry for operation (add_route asserts it does).
+bool route_access_declared(std::string_view operation);
 
 using route_handler = std::function<void(http::request&&, http::responder)>;
 
