@@ -40,8 +40,8 @@ void declare_security(config::schema& s, const std::string& prefix, http_securit
   s.string(prefix + ".auth.realm", a.realm, "realm named in WWW-Authenticate challenges");
   s.list(prefix + ".auth.rules", a.rules,
          "access rules as principal:operation:topic (operation produce, consume, admin or all; "
-         "topic an exact name, a prefix ending in * such as events.*, or *; principal * is any "
-         "authenticated principal); nothing is allowed that no rule allows");
+         "topic an exact name, a prefix ending in * such as events.*, or *; principal * is every "
+         "principal, anonymous included); nothing is allowed that no rule allows");
   s.secret(prefix + ".auth.jwt.hs256_secret", a.jwt.hs256_secret,
            "shared secret that verifies HS256 JWT bearer tokens; empty refuses HS256");
   s.string(prefix + ".auth.jwt.rs256_public_key_file", a.jwt.rs256_public_key_file,

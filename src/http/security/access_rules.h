@@ -1,8 +1,8 @@
 // Who may do what to which named resource (a topic, a subject): rules written as
 // "principal:operation:pattern", where the pattern is an exact name ("orders"), a prefix
 // ending in '*' ("events.*" is every name starting with "events."), or "*" for every name,
-// and the principal "*" stands for every authenticated principal. Nothing is allowed that
-// no rule allows.
+// and the principal "*" stands for every principal (anonymous included, when allowed). Nothing is
+// allowed that no rule allows.
 #pragma once
 
 #include <string>
@@ -28,7 +28,7 @@ class name_pattern {
 };
 
 struct access_rule {
-  std::string principal;  // "*": any authenticated principal
+  std::string principal;  // "*": every principal
   std::string operation;  // one of the service's operations, or "all"
   name_pattern resource;
 };
