@@ -501,3 +501,27 @@ def test_browser_fetch_produces_with_bearer_token(secured):
                               "--topic", topic, "--origin", ORIGIN, "--count", "1"],
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1 and "403" in refused.stderr, refused.stderr
+
+
+# --- anonymous access ---------------------------------------------------------------------
+
+def test_anonymous_access_only_where_rules_allow(rest_proxy, start_rest_proxy):
+    proxy = start_rest_proxy({"rest_proxy": {"auth": {
+        "enabled": True, "anonymous": True, "api_keys": ["writer:writer-key-0123"],
+        "rules": ["anonymous:consume:public-*", "writer:all:*"]}}})
+    public, private = name("public-t"), name("private-t")
+    for topic in (public, private):
+        create_topic(rest_proxy.bootstrap, topic)
+    listed = requests.get(f"{proxy.url}/topics", timeout=TIMEOUT).json()
+    assert public in listed and private not in listed
+    assert requests.get(f"{proxy.url}/topics/{public}", timeout=TIMEOUT).status_code == 200
+    assert_error(requests.get(f"{proxy.url}/topics/{private}", timeout=TIMEOUT), 403, 40301,
+                 "anonymous describes a private topic")
+    produce = requests.post(f"{proxy.url}/topics/{public}", timeout=TIMEOUT,
+                            headers={"Content-Type": V2_BINARY, "Accept": V2},
+                            data=json.dumps({"records": [{"value": b64("anon")}]}))
+    assert_error(produce, 403, 40301, "anonymous produces")
+    # Wrong credentials are refused, never downgraded to anonymous.
+    assert_error(call("GET", f"{proxy.url}/topics/{public}", "Bearer wrong-key"), 401, 40101,
+                 "wrong key with anonymous on")
+    assert call("GET", f"{proxy.url}/topics/{private}", "Bearer writer-key-0123").status_code == 200
