@@ -3,7 +3,8 @@
 # for a bounded time: the Kafka request-frame decoder, seeded with the captured client
 # frames, the record-batch validator/decoder, seeded with real clients' batches, and the
 # group coordinator's __consumer_offsets record decoders and replay, the REST Proxy's
-# request parsers, and the Avro schema parser and compatibility checker.
+# request parsers, the HTTP services' Authorization header / JWT / password parsers, and
+# the Avro schema parser, compatibility checker and data codec.
 #   scripts/fuzz.sh [seconds per fuzzer=60] [extra libFuzzer flags...]
 # Exits non-zero when a fuzzer finds a crash (the reproducer is left in build/fuzz/).
 set -euo pipefail
@@ -21,7 +22,7 @@ if [[ ! -f $dir/build.ninja ]]; then
     >/dev/null
 fi
 ninja -C "$dir" -j2 kafka_request_frame_fuzzer kafka_records_batch_fuzzer \
-  broker_group_records_fuzzer rest_proxy_request_fuzzer avro_schema_fuzzer
+  broker_group_records_fuzzer rest_proxy_request_fuzzer http_security_auth_fuzzer avro_schema_fuzzer
 
 # Seed corpus: every captured request frame, one file each.
 seeds="$dir/seeds"
@@ -58,6 +59,10 @@ mkdir -p "$groups_corpus"
 rest_corpus="$dir/rest-proxy-corpus"
 mkdir -p "$rest_corpus"
 ./src/services/rest_proxy/rest_proxy_request_fuzzer "$rest_corpus" \
+  -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"
+auth_corpus="$dir/http-auth-corpus"
+mkdir -p "$auth_corpus"
+./src/http/security/http_security_auth_fuzzer "$auth_corpus" "$root/src/http/security/fuzz/corpus" \
   -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"
 avro_corpus="$dir/avro-schema-corpus"
 mkdir -p "$avro_corpus"

@@ -2,6 +2,11 @@
 
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "services/rest_proxy/rest_proxy.h"
+
 extern char** environ;
 
 namespace wharf::app {
@@ -17,7 +22,100 @@ void declare_listener(config::schema& s, const std::string& name, listener_confi
   s.string(name + ".tls.key_file", l.tls.key_file, "PEM private key for tls.cert_file");
 }
 
+// The security options of an HTTP service under prefix ("rest_proxy"): prefix.auth.*,
+// prefix.rate_limit.* and prefix.cors.*.
+void declare_security(config::schema& s, const std::string& prefix, http_security_config& c) {
+  auto& a = c.auth;
+  s.boolean(prefix + ".auth.enabled", a.enabled,
+            "require authentication on every route; a request without valid credentials gets "
+            "401 (40101) and one whose principal lacks rights on the topic 403 (40301)");
+  s.secret_list(prefix + ".auth.api_keys", a.api_keys,
+                "bearer API keys as principal:key (the principal holds no colon)");
+  s.secret_list(prefix + ".auth.basic_users", a.basic_users,
+                "HTTP Basic users as user:plain:password, user:sha256:salt:hex(sha256(salt + "
+                "password)) or user:pbkdf2-sha256:iterations:base64 salt:base64 key");
+  s.boolean(prefix + ".auth.anonymous", a.anonymous,
+            "requests without credentials act as principal 'anonymous' (wrong credentials are "
+            "still refused)");
+  s.string(prefix + ".auth.realm", a.realm, "realm named in WWW-Authenticate challenges");
+  s.list(prefix + ".auth.rules", a.rules,
+         "access rules as principal:operation:topic (operation produce, consume, admin or all; "
+         "topic an exact name, a prefix ending in * such as events.*, or *; principal * is every "
+         "principal, anonymous included); nothing is allowed that no rule allows");
+  s.secret(prefix + ".auth.jwt.hs256_secret", a.jwt.hs256_secret,
+           "shared secret that verifies HS256 JWT bearer tokens; empty refuses HS256");
+  s.string(prefix + ".auth.jwt.rs256_public_key_file", a.jwt.rs256_public_key_file,
+           "PEM RSA public key file that verifies RS256 JWT bearer tokens; empty refuses RS256");
+  s.string(prefix + ".auth.jwt.audience", a.jwt.audience,
+           "when set, a JWT's aud claim must be or contain it");
+  s.string(prefix + ".auth.jwt.issuer", a.jwt.issuer, "when set, a JWT's iss claim must equal it");
+  s.string(prefix + ".auth.jwt.principal_claim", a.jwt.principal_claim,
+           "JWT claim that names the principal");
+  s.duration(prefix + ".auth.jwt.clock_skew", a.jwt.clock_skew,
+             "leeway for a JWT's exp and nbf between our clock and the issuer's");
+
+  auto& r = c.rate_limit;
+  s.boolean(prefix + ".rate_limit.enabled", r.enabled,
+            "limit requests per principal (per client address without authentication); over "
+            "the limit answers 429 (42901) with Retry-After");
+  s.integer(prefix + ".rate_limit.requests_per_second", r.requests_per_second, 1, 1'000'000,
+            "requests per second each principal may make on average");
+  s.integer(prefix + ".rate_limit.burst", r.burst, 1, 1'000'000,
+            "requests a principal may make at once after a quiet spell");
+  s.list(prefix + ".rate_limit.overrides", r.overrides,
+         "other limits for some principals as principal:requests_per_second:burst");
+
+  auto& o = c.cors;
+  s.list(prefix + ".cors.allowed_origins", o.allowed_origins,
+         "origins browsers may call from (https://app.example.com, or * for any); empty turns "
+         "CORS off");
+  s.list(prefix + ".cors.allowed_methods", o.allowed_methods, "methods a preflight may ask for");
+  s.list(prefix + ".cors.allowed_headers", o.allowed_headers,
+         "request headers a preflight may ask for (* for any)");
+  s.list(prefix + ".cors.exposed_headers", o.exposed_headers, "response headers the page may read");
+  s.boolean(prefix + ".cors.allow_credentials", o.allow_credentials,
+            "let pages send cookies and HTTP authentication (the origin is then named rather "
+            "than *)");
+  s.duration(prefix + ".cors.max_age", o.max_age, "how long browsers may cache a preflight answer");
+}
+
 }  // namespace
+
+result<http::security::security_options> security_options(const http_security_config& c) {
+  http::security::security_options o;
+  o.authentication = c.auth.enabled;
+  o.api_keys = c.auth.api_keys;
+  o.basic_users = c.auth.basic_users;
+  o.allow_anonymous = c.auth.anonymous;
+  o.realm = c.auth.realm;
+  o.access_rules = c.auth.rules;
+  o.jwt.hs256_secret = c.auth.jwt.hs256_secret;
+  o.jwt.audience = c.auth.jwt.audience;
+  o.jwt.issuer = c.auth.jwt.issuer;
+  o.jwt.principal_claim = c.auth.jwt.principal_claim;
+  o.jwt.clock_skew = std::chrono::duration_cast<std::chrono::seconds>(c.auth.jwt.clock_skew);
+  if (!c.auth.jwt.rs256_public_key_file.empty()) {
+    std::ifstream in(c.auth.jwt.rs256_public_key_file);
+    if (!in) {
+      return make_error(errc::io_error, "cannot read the RS256 public key file {}",
+                        c.auth.jwt.rs256_public_key_file);
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    o.jwt.rs256_public_key_pem = text.str();
+  }
+  o.rate_limiting = c.rate_limit.enabled;
+  o.default_rate = {static_cast<double>(c.rate_limit.requests_per_second),
+                    static_cast<double>(c.rate_limit.burst)};
+  o.rate_limit_overrides = c.rate_limit.overrides;
+  o.cors.allowed_origins = c.cors.allowed_origins;
+  o.cors.allowed_methods = c.cors.allowed_methods;
+  o.cors.allowed_headers = c.cors.allowed_headers;
+  o.cors.exposed_headers = c.cors.exposed_headers;
+  o.cors.allow_credentials = c.cors.allow_credentials;
+  o.cors.max_age = std::chrono::duration_cast<std::chrono::seconds>(c.cors.max_age);
+  return o;
+}
 
 void declare_options(config::schema& s, wharf_config& c) {
   s.choice("log.level", c.log.level, {"trace", "debug", "info", "warn", "error", "critical", "off"},
@@ -142,6 +240,7 @@ void declare_options(config::schema& s, wharf_config& c) {
   s.string("rest_proxy.schema_registry_url", c.rest_proxy.schema_registry_url,
            "Schema Registry the avro embedded format registers and fetches schemas with "
            "(schema.registry.url); empty means this Wharf's own registry when it is enabled");
+  declare_security(s, "rest_proxy", c.rest_proxy.security);
   declare_listener(s, "connect", c.connect, "the Kafka Connect REST API");
 }
 
@@ -191,6 +290,18 @@ loaded_config load_config(const std::string& file, const std::vector<std::string
                               {file.empty() ? "configuration" : file, 0},
                               "'" + property + "' is not name=value"});
     }
+  }
+  // The REST Proxy's security settings hang together (keys, password forms, rules, the
+  // RS256 key file): checked here so `wharf config check` reports them too.
+  auto security = security_options(c.rest_proxy.security);
+  if (security.ok()) {
+    auto gate = http::security::gatekeeper::create(std::move(*security),
+                                                   rest_proxy::access_rule_operations());
+    if (!gate.ok()) security = gate.err();
+  }
+  if (!security.ok()) {
+    out.problems.push_back(
+        {"rest_proxy.auth", {file.empty() ? "configuration" : file, 0}, security.err().message()});
   }
   // Checks that involve more than one option.
   for (listener_config* l : std::initializer_list<listener_config*>{&c.admin, &c.schema_registry,

@@ -10,6 +10,7 @@
 
 #include "base/config.h"
 #include "base/logging.h"
+#include "http/security/gatekeeper.h"
 #include "http/server.h"
 
 namespace wharf::app {
@@ -19,6 +20,41 @@ struct listener_config {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   http::tls_options tls;
+};
+
+// Authentication, access rules, rate limits and CORS of an HTTP listener
+// (http/security); everything is off by default.
+struct http_security_config {
+  struct {
+    bool enabled = false;
+    std::vector<std::string> api_keys;     // "principal:key"
+    std::vector<std::string> basic_users;  // "user:plain:pw", "user:sha256:salt:hex", ...
+    bool anonymous = false;
+    std::string realm = "wharf";
+    std::vector<std::string> rules;  // "principal:operation:topic pattern"
+    struct {
+      std::string hs256_secret;
+      std::string rs256_public_key_file;
+      std::string audience;
+      std::string issuer;
+      std::string principal_claim = "sub";
+      std::chrono::milliseconds clock_skew{30'000};
+    } jwt;
+  } auth;
+  struct {
+    bool enabled = false;
+    std::int64_t requests_per_second = 10;
+    std::int64_t burst = 20;
+    std::vector<std::string> overrides;  // "principal:requests per second:burst"
+  } rate_limit;
+  struct {
+    std::vector<std::string> allowed_origins;
+    std::vector<std::string> allowed_methods{"GET", "POST", "PUT", "DELETE", "HEAD"};
+    std::vector<std::string> allowed_headers{"Authorization", "Content-Type", "Accept"};
+    std::vector<std::string> exposed_headers{"Retry-After", "WWW-Authenticate"};
+    bool allow_credentials = false;
+    std::chrono::milliseconds max_age{600'000};
+  } cors;
 };
 
 // The REST Proxy's listener and its consumer settings (Confluent's names in the
@@ -32,6 +68,7 @@ struct rest_proxy_config : listener_config {
   std::uint64_t stream_max_in_flight_bytes = 16ull << 20;
   std::int64_t produce_batch_max_entries = 1000;
   std::string schema_registry_url;  // empty: Wharf's own registry, when it is enabled
+  http_security_config security;    // rest_proxy.auth, rest_proxy.rate_limit, rest_proxy.cors
 };
 
 // The Schema Registry's listener and storage (Confluent's names in the descriptions).
@@ -108,6 +145,9 @@ struct wharf_config {
   logging::options logging_options() const;
   http::server_options http_options(const std::string& name, const listener_config& l) const;
 };
+
+// The gatekeeper's options from a listener's security settings; reads the RS256 key file.
+result<http::security::security_options> security_options(const http_security_config& c);
 
 // Binds every option of cfg to the schema (the schema keeps references into cfg).
 void declare_options(config::schema& schema, wharf_config& cfg);

@@ -45,7 +45,7 @@ std::vector<std::string> kafka_bootstrap(const wharf_config& config,
   return {host + address.substr(colon)};
 }
 
-rest_proxy::service_options rest_proxy_options(const wharf_config& config) {
+result<rest_proxy::service_options> rest_proxy_options(const wharf_config& config) {
   rest_proxy::service_options opts;
   opts.http = config.http_options("rest_proxy", config.rest_proxy);
   const auto& r = config.rest_proxy;
@@ -68,6 +68,10 @@ rest_proxy::service_options rest_proxy_options(const wharf_config& config) {
         fmt::format("{}://{}:{}", tls ? "https" : "http", host, config.schema_registry.port);
   }
   opts.schema_registry_timeout = config.schema_registry.timeout;
+  WHARF_ASSIGN_OR_RETURN(auto security, security_options(r.security));
+  WHARF_ASSIGN_OR_RETURN(opts.security,
+                         http::security::gatekeeper::create(std::move(security),
+                                                            rest_proxy::access_rule_operations()));
   return opts;
 }
 
@@ -175,8 +179,11 @@ int serve(const wharf_config& config) {
   };
   if (needs_kafka("REST Proxy", config.rest_proxy)) {
     if (!connect_kafka()) return fail("cannot reach Kafka");
+    auto rest_options = rest_proxy_options(config);
+    if (!rest_options)
+      return fail(rest_options.err().with_context("REST Proxy security").message());
     auto started_rest =
-        rest_proxy::service::start(runtime, rest_proxy_options(config), *kafka_cluster, &metrics);
+        rest_proxy::service::start(runtime, std::move(*rest_options), *kafka_cluster, &metrics);
     if (!started_rest) return fail(started_rest.err().message());
     rest = std::move(*started_rest);
     auto* r = rest.get();
@@ -205,8 +212,7 @@ int serve(const wharf_config& config) {
     auto admin =
         http::server::start(runtime, config.http_options("admin", config.admin), routes, &metrics);
     if (!admin) {
-      log->critical("{}", admin.err().message());
-      runtime.stop();
+      fail(admin.err().message());
       return 1;
     }
     auto* admin_server = admin->get();

@@ -231,6 +231,19 @@ void schema::list(std::string path, std::vector<std::string>& target, std::strin
        .is_list = true});
 }
 
+void schema::secret(std::string path, std::string& target, std::string description) {
+  string(std::move(path), target, std::move(description));
+  options_.back().type = "secret string";
+  options_.back().current = [&target] { return std::string(target.empty() ? "" : "(secret)"); };
+}
+
+void schema::secret_list(std::string path, std::vector<std::string>& target,
+                         std::string description) {
+  list(std::move(path), target, std::move(description));
+  options_.back().type = "secret list";
+  options_.back().current = [&target] { return std::string(target.empty() ? "" : "(secret)"); };
+}
+
 std::vector<problem> schema::load_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) {

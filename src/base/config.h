@@ -48,6 +48,10 @@ class schema {
               std::string description);
   // A list of strings: a YAML sequence, or one comma-separated string.
   void list(std::string path, std::vector<std::string>& target, std::string description);
+  // A string or list holding secrets (keys, passwords): loaded as string/list, but the
+  // references (`config show`, the docs) print "(secret)" rather than the value.
+  void secret(std::string path, std::string& target, std::string description);
+  void secret_list(std::string path, std::vector<std::string>& target, std::string description);
 
   // Loads a YAML file over the defaults. Collects every problem rather than the first.
   std::vector<problem> load_file(const std::string& path);

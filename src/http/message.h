@@ -24,6 +24,7 @@ struct request {
   std::string route;           // the matched pattern, e.g. "/subjects/{subject}"
   std::string remote_address;  // "127.0.0.1:53422"
   bool secure = false;         // arrived over TLS
+  std::string principal;       // who sent it, once authentication ran; empty otherwise
 
   // Case-insensitive header lookup.
   std::optional<std::string_view> header(std::string_view name) const;

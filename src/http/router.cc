@@ -157,6 +157,15 @@ bool router::match(const route& r, const std::vector<std::string_view>& path_seg
 }
 
 std::string router::dispatch(request&& req, responder respond) const {
+  if (!middleware_) return route_request(std::move(req), std::move(respond));
+  std::string pattern = "unmatched";
+  middleware_(std::move(req), std::move(respond), [this, &pattern](request&& r, responder next) {
+    pattern = route_request(std::move(r), std::move(next));
+  });
+  return pattern;
+}
+
+std::string router::route_request(request&& req, responder respond) const {
   auto segments = split_path(req.path);
   std::vector<std::string> allowed;
   for (const auto& r : routes_) {

@@ -70,6 +70,14 @@ class router {
     return error_formatter_(status, message);
   }
 
+  // Runs around every request, matched or not: it may answer itself (a CORS preflight)
+  // or call next, perhaps with a responder that adds headers to whatever the route or the
+  // router's own 404/405 answers. It calls next before returning (the matched pattern
+  // is read then).
+  using middleware =
+      std::function<void(request&& req, responder respond, const async_handler& next)>;
+  void set_middleware(middleware m) { middleware_ = std::move(m); }
+
   // Fills req.path_params and req.route and runs the handler; answers 404 or 405 itself.
   // A streaming route gets the whole body at once and its pieces are joined into one
   // response.
@@ -85,11 +93,13 @@ class router {
     stream_handler streaming;  // set for add_stream routes (handler then adapts it)
   };
   void insert(route r);
+  std::string route_request(request&& req, responder respond) const;
   static bool match(const route& r, const std::vector<std::string_view>& path_segments,
                     request& req);
 
   std::vector<route> routes_;
   error_formatter error_formatter_;
+  middleware middleware_;
 };
 
 // Splits "/a/b/c" into {"a","b","c"} (a trailing slash adds nothing).

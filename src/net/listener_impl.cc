@@ -14,6 +14,10 @@ result<std::unique_ptr<asio::ssl::context>> make_tls_server_context(const std::s
   tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                    asio::ssl::context::no_tlsv1_1);
+  // The floor as OpenSSL states it too, so no option set elsewhere can lower it: TLS 1.2+.
+  if (SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION) != 1) {
+    return make_error(errc::internal, "{}: cannot require TLS 1.2 or later", listener);
+  }
   boost::system::error_code ec;
   tls->use_certificate_chain_file(cert_file, ec);
   if (ec) {

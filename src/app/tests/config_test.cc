@@ -64,5 +64,45 @@ TEST(WharfConfig, ReferenceYamlLoadsBack) {
   ASSERT_TRUE(again.problems.empty()) << again.problems.front().describe();
 }
 
+TEST(WharfConfig, RestProxySecurityFromYaml) {
+  auto file = write_temp("wharf-security.yaml", R"(rest_proxy:
+  auth:
+    enabled: true
+    api_keys: ["alice:very-secret-key"]
+    rules: ["alice:produce:orders", "alice:consume:events.*"]
+    jwt:
+      hs256_secret: shared-secret
+      clock_skew: 5s
+  rate_limit:
+    enabled: true
+    requests_per_second: 3
+  cors:
+    allowed_origins: ["*"]
+)");
+  auto loaded = load_config(file, {}, {});
+  ASSERT_TRUE(loaded.problems.empty()) << loaded.problems.front().describe();
+  auto options = security_options(loaded.values->rest_proxy.security);
+  ASSERT_TRUE(options.ok());
+  EXPECT_TRUE(options->authentication);
+  EXPECT_EQ(options->jwt.clock_skew, std::chrono::seconds(5));
+  EXPECT_EQ(options->default_rate.requests_per_second, 3);
+  EXPECT_EQ(options->cors.allowed_origins, std::vector<std::string>{"*"});
+  // Secrets never reach `config show`.
+  auto shown = loaded.schema->reference_yaml();
+  EXPECT_EQ(shown.find("very-secret-key"), std::string::npos);
+  EXPECT_EQ(shown.find("shared-secret"), std::string::npos);
+  EXPECT_NE(shown.find("alice:produce:orders"), std::string::npos);
+}
+
+TEST(WharfConfig, RestProxySecurityProblemsAreReported) {
+  for (const auto& flag : std::vector<std::string>{
+           "rest_proxy.auth.rules=alice:write:orders", "rest_proxy.auth.enabled=true",
+           "rest_proxy.auth.basic_users=bob:md5:abc",
+           "rest_proxy.auth.jwt.rs256_public_key_file=/nonexistent/key.pem"}) {
+    auto loaded = load_config("", {}, {flag});
+    EXPECT_EQ(loaded.problems.size(), 1u) << flag;
+  }
+}
+
 }  // namespace
 }  // namespace wharf::app

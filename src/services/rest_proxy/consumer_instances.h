@@ -24,6 +24,7 @@ namespace wharf::rest_proxy {
 struct consumer_settings {
   std::string group;
   std::string name;
+  std::string owner;  // the principal that created it (empty without authentication)
   embedded_format format = embedded_format::binary;
   std::string auto_offset_reset = "latest";
   bool auto_commit = true;

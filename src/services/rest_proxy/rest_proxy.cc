@@ -22,9 +22,19 @@ std::string proxy_context::base_url(const http::request& req) const {
 
 void add_route(http::router& routes, const std::shared_ptr<proxy_context>& ctx, std::string method,
                std::string pattern, std::string operation, route_handler handler) {
+  // Every route says what it needs (authorization.cc), or security would refuse it.
+  WHARF_ASSERT(route_access_declared(operation));
   routes.add_async(std::move(method), std::move(pattern),
                    [ctx, operation = std::move(operation), handler = std::move(handler)](
                        http::request&& req, http::responder respond) {
+                     if (ctx->security) {
+                       auto admitted = ctx->security->admit(req);
+                       if (!admitted.ok()) return respond(admitted.err().answer);
+                       req.principal = std::move(*admitted);
+                       if (auto refused = check_route_access(*ctx, req, operation)) {
+                         return respond(std::move(*refused));
+                       }
+                     }
                      if (ctx->filter) {
                        if (auto answer = ctx->filter(req, operation)) {
                          return respond(std::move(*answer));
@@ -34,12 +44,58 @@ void add_route(http::router& routes, const std::shared_ptr<proxy_context>& ctx, 
                    });
 }
 
+namespace {
+
+// Adds headers (CORS) to whatever a streamed answer starts with.
+class header_adding_stream final : public http::body_stream {
+ public:
+  header_adding_stream(std::shared_ptr<http::body_stream> inner, http::header_list extra)
+      : inner_(std::move(inner)), extra_(std::move(extra)) {}
+  void respond(http::response res) override {
+    for (const auto& [name, value] : extra_) res.headers.emplace_back(name, value);
+    inner_->respond(std::move(res));
+  }
+  void begin(int status, http::header_list headers) override {
+    for (const auto& h : extra_) headers.push_back(h);
+    inner_->begin(status, std::move(headers));
+  }
+  void write(std::string piece) override { inner_->write(std::move(piece)); }
+  void end() override { inner_->end(); }
+  void pause_reading() override { inner_->pause_reading(); }
+  void resume_reading() override { inner_->resume_reading(); }
+
+ private:
+  std::shared_ptr<http::body_stream> inner_;
+  http::header_list extra_;
+};
+
+}  // namespace
+
 void add_stream_route(http::router& routes, const std::shared_ptr<proxy_context>& ctx,
                       std::string method, std::string pattern, std::string operation,
                       stream_route_handler handler) {
+  // Streamed routes get the same checks as the others (add_route), before any body byte.
+  WHARF_ASSERT(route_access_declared(operation));
   routes.add_stream(std::move(method), std::move(pattern),
                     [ctx, operation = std::move(operation), handler = std::move(handler)](
                         http::request&& head, std::shared_ptr<http::body_stream> out) {
+                      if (ctx->security) {
+                        auto cors = ctx->security->cors_headers(head);
+                        if (!cors.empty()) {
+                          out = std::make_shared<header_adding_stream>(std::move(out),
+                                                                       std::move(cors));
+                        }
+                        auto admitted = ctx->security->admit(head);
+                        if (!admitted.ok()) {
+                          out->respond(admitted.err().answer);
+                          return http::body_consumer{};
+                        }
+                        head.principal = std::move(*admitted);
+                        if (auto refused = check_route_access(*ctx, head, operation)) {
+                          out->respond(std::move(*refused));
+                          return http::body_consumer{};
+                        }
+                      }
                       if (ctx->filter) {
                         if (auto answer = ctx->filter(head, operation)) {
                           out->respond(std::move(*answer));
@@ -140,7 +196,8 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
                         options.schema_registry_url.empty()
                             ? nullptr
                             : std::make_shared<schema_client>(options.schema_registry_url,
-                                                              options.schema_registry_timeout)});
+                                                              options.schema_registry_timeout),
+                        options.security});
 
   auto routes = std::make_shared<http::router>();
   add_v2_routes(*routes, ctx);
@@ -149,6 +206,8 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
   add_route(*routes, ctx, "GET", "/", "root", [](http::request&&, http::responder respond) {
     respond(http::response::json(200, "{}", "application/vnd.kafka.v2+json"));
   });
+  // Preflights carry no credentials: CORS answers them before any route's security.
+  if (ctx->security) ctx->security->install_cors(*routes);
 
   WHARF_ASSIGN_OR_RETURN(auto server, http::server::start(runtime, options.http, routes, metrics));
   auto url = server->url();

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "http/message.h"
@@ -25,6 +26,9 @@ class registry;
 }
 namespace wharf::kafka::client {
 class cluster;
+}
+namespace wharf::http::security {
+class gatekeeper;
 }
 
 namespace wharf::rest_proxy {
@@ -51,12 +55,18 @@ struct service_options {
   // Produce requests trust topic metadata this old; a topic missing from it is looked up
   // again before the answer is "not found".
   std::chrono::milliseconds metadata_max_age{5'000};
-  request_filter filter;
+  // Authentication, per-topic access rules, rate limits and CORS (docs/rest-proxy.md,
+  // Security); null serves everyone, as Confluent's proxy does by default.
+  std::shared_ptr<const http::security::gatekeeper> security;
+  request_filter filter;  // runs after security lets the request through
   produce_limits produce;
   // Where the avro format registers and fetches schemas; empty: avro is refused.
   std::string schema_registry_url;
   std::chrono::milliseconds schema_registry_timeout{10'000};
 };
+
+// The operations access rules name ("principal:operation:topic pattern").
+const std::vector<std::string>& access_rule_operations();
 
 class service {
  public:

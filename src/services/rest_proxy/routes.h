@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 
 #include "http/router.h"
+#include "http/security/gatekeeper.h"
 #include "kafka/client/cluster.h"
 #include "services/rest_proxy/api_errors.h"
 #include "services/rest_proxy/consumer_instances.h"
@@ -19,6 +20,10 @@
 #include "services/rest_proxy/schema_client.h"
 
 namespace wharf::rest_proxy {
+
+// What a principal wants to do to a topic. Describing (seeing its metadata, finding it in
+// lists) is allowed to whoever may produce, consume or administer it.
+enum class topic_access { describe, produce, consume, admin };
 
 struct proxy_context {
   kafka::client::cluster& cluster;
@@ -29,12 +34,32 @@ struct proxy_context {
   std::string listener_address;  // host:port, when a request has no Host header
   produce_limits produce;
   std::shared_ptr<schema_client> schemas;  // null: no Schema Registry configured
+  std::shared_ptr<const http::security::gatekeeper> security;  // null: no security
 
   kafka::client::admin& admin() { return cluster.admin_client(); }
   kafka::client::worker_pool& workers() { return cluster.workers(); }
   // "http://host:port" as the client reached us.
   std::string base_url(const http::request& req) const;
+
+  // Whether principal (a request's) may access topic so (always, without security).
+  bool allows(std::string_view principal, topic_access access, std::string_view topic) const;
+  // ... every topic, present and future (needed for pattern subscriptions).
+  bool allows_every_topic(std::string_view principal, topic_access access) const;
+  // The first of topics principal may not access, if any.
+  std::optional<std::string> first_forbidden(std::string_view principal, topic_access access,
+                                             const std::vector<std::string>& topics) const;
 };
+
+// 403/40301 naming the topic and what was refused.
+http::response topic_forbidden(topic_access access, std::string_view topic);
+
+// The access an operation needs before its handler runs, checked against the topic in
+// its path; nullopt lets it run. Operations not known here are refused: a new route
+// must say what it needs (authorization.cc).
+std::optional<http::response> check_route_access(const proxy_context& ctx, const http::request& req,
+                                                 std::string_view operation);
+// Whether the access table has an entry for operation (add_route asserts it does).
+bool route_access_declared(std::string_view operation);
 
 using route_handler = std::function<void(http::request&&, http::responder)>;
 

@@ -66,15 +66,19 @@ void with_topic(
 
 // --- metadata -------------------------------------------------------------------------
 
-void list_topics(const context_ptr& ctx, http::request&&, http::responder respond) {
-  ctx->metadata->refresh([respond](kc::result<metadata_snapshot> md) {
-    if (!md.ok()) return respond(error_response(from_kafka(md.err())));
-    bj::array names;
-    for (const auto& t : (*md)->topics) {
-      if (!t.is_internal) names.push_back(bj::string(t.name));
-    }
-    respond(v2_response(200, names));
-  });
+void list_topics(const context_ptr& ctx, http::request&& req, http::responder respond) {
+  ctx->metadata->refresh(
+      [ctx, principal = req.principal, respond](kc::result<metadata_snapshot> md) {
+        if (!md.ok()) return respond(error_response(from_kafka(md.err())));
+        bj::array names;
+        for (const auto& t : (*md)->topics) {
+          // Only the topics the principal may see at all.
+          if (!t.is_internal && ctx->allows(principal, topic_access::describe, t.name)) {
+            names.push_back(bj::string(t.name));
+          }
+        }
+        respond(v2_response(200, names));
+      });
 }
 
 void get_topic(const context_ptr& ctx, http::request&& req, http::responder respond) {
@@ -459,6 +463,7 @@ void create_consumer(const context_ptr& ctx, http::request&& req, http::responde
   if (!body.ok()) return respond(error_response(body.err()));
   auto settings = parse_consumer_settings(req.param("group"), *body, ctx->schemas != nullptr);
   if (!settings.ok()) return respond(error_response(settings.err()));
+  settings->owner = req.principal;
   auto base = ctx->base_url(req);
   // Creating a librdkafka handle starts threads: not on an I/O thread.
   ctx->workers().post([ctx, settings = std::move(*settings), base, respond]() mutable {
@@ -471,8 +476,18 @@ void create_consumer(const context_ptr& ctx, http::request&& req, http::responde
   });
 }
 
+// The instance the path names, if it exists and belongs to the request's principal:
+// another principal's instance reads as missing, so its existence is not revealed.
+std::shared_ptr<consumer_instance> find_owned_instance(const context_ptr& ctx,
+                                                       const http::request& req) {
+  auto instance = ctx->consumers->find(req.param("group"), req.param("instance"));
+  if (!instance || instance->settings().owner != req.principal) return nullptr;
+  return instance;
+}
+
 void delete_consumer(const context_ptr& ctx, http::request&& req, http::responder respond) {
-  if (!ctx->consumers->remove(req.param("group"), req.param("instance"))) {
+  if (!find_owned_instance(ctx, req) ||
+      !ctx->consumers->remove(req.param("group"), req.param("instance"))) {
     return respond(error_response(instance_not_found()));
   }
   respond(no_content());
@@ -481,7 +496,7 @@ void delete_consumer(const context_ptr& ctx, http::request&& req, http::responde
 // Runs op with the instance's session on its queue, or answers 40403.
 void with_instance(const context_ptr& ctx, const http::request& req, http::responder respond,
                    std::function<void(consumer_instance::session&, http::responder&)> op) {
-  auto instance = ctx->consumers->find(req.param("group"), req.param("instance"));
+  auto instance = find_owned_instance(ctx, req);
   if (!instance) return respond(error_response(instance_not_found()));
   instance->run(
       [op = std::move(op), respond](consumer_instance::session& s) mutable { op(s, respond); },
@@ -568,6 +583,15 @@ void subscribe(const context_ptr& ctx, http::request&& req, http::responder resp
     return respond(error_response(error_codes::invalid_payload,
                                   "Payload error. Give either topics or topic_pattern."));
   }
+  if (auto refused = ctx->first_forbidden(req.principal, topic_access::consume, topics)) {
+    return respond(topic_forbidden(topic_access::consume, *refused));
+  }
+  // A pattern may match topics created later: only for principals who may read them all.
+  if (*pattern && !ctx->allows_every_topic(req.principal, topic_access::consume)) {
+    return respond(http::security::gatekeeper::forbidden(
+        "Not authorized to subscribe to a topic pattern: that needs consume rights on every "
+        "topic"));
+  }
   with_instance(
       ctx, req, std::move(respond),
       [topics, pattern = *pattern](consumer_instance::session& s, http::responder& respond) {
@@ -624,11 +648,25 @@ void unsubscribe(const context_ptr& ctx, http::request&& req, http::responder re
       });
 }
 
+// 403 if the request names a partition (or offset) of a topic its principal may not
+// consume: assigning, seeking and committing all read a topic on the principal's behalf.
+template <typename Positions>
+std::optional<http::response> refuse_unreadable(const context_ptr& ctx, const http::request& req,
+                                                const Positions& positions) {
+  for (const auto& p : positions) {
+    if (!ctx->allows(req.principal, topic_access::consume, p.topic)) {
+      return topic_forbidden(topic_access::consume, p.topic);
+    }
+  }
+  return std::nullopt;
+}
+
 void assign(const context_ptr& ctx, http::request&& req, http::responder respond) {
   auto body = required_v2_body(req);
   if (!body.ok()) return respond(error_response(body.err()));
   auto partitions = parse_partitions(*body);
   if (!partitions.ok()) return respond(error_response(partitions.err()));
+  if (auto refused = refuse_unreadable(ctx, req, *partitions)) return respond(std::move(*refused));
   with_instance(ctx, req, std::move(respond),
                 [partitions = std::move(*partitions)](consumer_instance::session& s,
                                                       http::responder& respond) {
@@ -682,6 +720,7 @@ void seek_to_offsets(const context_ptr& ctx, http::request&& req, http::responde
   if (!body.ok()) return respond(error_response(body.err()));
   auto offsets = parse_offsets(*body);
   if (!offsets.ok()) return respond(error_response(offsets.err()));
+  if (auto refused = refuse_unreadable(ctx, req, *offsets)) return respond(std::move(*refused));
   // {"timestamps": [{"topic", "partition", "timestamp"}]}: the first offset at or after.
   std::vector<std::pair<kc::topic_partition, std::int64_t>> by_time;
   if (const auto* list = json::field(*body, "timestamps"); list && !list->is_null()) {
@@ -701,6 +740,9 @@ void seek_to_offsets(const context_ptr& ctx, http::request&& req, http::responde
             "Payload error. Each timestamp needs a topic, a partition and an ISO-8601 timestamp."));
       }
       by_time.push_back({{**topic, static_cast<std::int32_t>(**partition)}, *millis});
+      if (!ctx->allows(req.principal, topic_access::consume, **topic)) {
+        return respond(topic_forbidden(topic_access::consume, **topic));
+      }
     }
   }
   with_instance(
@@ -723,6 +765,7 @@ void seek_to(const context_ptr& ctx, http::request&& req, http::responder respon
   if (!body.ok()) return respond(error_response(body.err()));
   auto partitions = parse_partitions(*body);
   if (!partitions.ok()) return respond(error_response(partitions.err()));
+  if (auto refused = refuse_unreadable(ctx, req, *partitions)) return respond(std::move(*refused));
   with_instance(ctx, req, std::move(respond),
                 [partitions = std::move(*partitions), logical_offset](consumer_instance::session& s,
                                                                       http::responder& respond) {
@@ -737,7 +780,7 @@ void seek_to(const context_ptr& ctx, http::request&& req, http::responder respon
 void read_records(const context_ptr& ctx, http::request&& req, http::responder respond) {
   auto accepted = records_accept(req.header("Accept"));
   if (!accepted.ok()) return respond(error_response(accepted.err()));
-  auto instance = ctx->consumers->find(req.param("group"), req.param("instance"));
+  auto instance = find_owned_instance(ctx, req);
   if (!instance) return respond(error_response(instance_not_found()));
   if (accepted->format && *accepted->format != instance->format()) {
     return respond(error_response(
@@ -797,6 +840,7 @@ void commit_offsets(const context_ptr& ctx, http::request&& req, http::responder
           ? api_result<std::vector<kc::partition_offset>>(std::vector<kc::partition_offset>{})
           : parse_offsets(*body);
   if (!offsets.ok()) return respond(error_response(offsets.err()));
+  if (auto refused = refuse_unreadable(ctx, req, *offsets)) return respond(std::move(*refused));
   // As Confluent: the offsets given are the last records consumed; Kafka stores the next.
   for (auto& o : *offsets) ++o.offset;
   with_instance(
@@ -815,6 +859,7 @@ void committed_offsets(const context_ptr& ctx, http::request&& req, http::respon
   if (body->is_null()) return respond(error_response(partition_not_found()));
   auto partitions = parse_partitions(*body);
   if (!partitions.ok()) return respond(error_response(partitions.err()));
+  if (auto refused = refuse_unreadable(ctx, req, *partitions)) return respond(std::move(*refused));
   with_instance(ctx, req, std::move(respond),
                 [partitions = std::move(*partitions)](consumer_instance::session& s,
                                                       http::responder& respond) {

@@ -171,9 +171,15 @@ void get_cluster(const context_ptr& ctx, http::request&& req, http::responder re
 void list_topics(const context_ptr& ctx, http::request&& req, http::responder respond) {
   with_cluster(
       ctx, req, std::move(respond), std::nullopt,
-      [](const metadata_snapshot& md, const links& l, http::responder respond) {
+      [ctx, principal = req.principal](const metadata_snapshot& md, const links& l,
+                                       http::responder respond) {
         bj::array data;
-        for (const auto& t : md->topics) data.push_back(topic_json(l, t));
+        for (const auto& t : md->topics) {
+          // Only the topics the principal may see at all.
+          if (ctx->allows(principal, topic_access::describe, t.name)) {
+            data.push_back(topic_json(l, t));
+          }
+        }
         respond(v3_response(200, collection("KafkaTopicList", l.topics(), std::move(data))));
       });
 }
@@ -205,6 +211,9 @@ void create_topic(const context_ptr& ctx, http::request&& req, http::responder r
   auto name = json::string_field(*body, "topic_name");
   if (!name.ok()) return respond(error_response(name.err()));
   if (!*name || !valid_topic_name(**name)) return payload_error("Invalid topic name.");
+  if (!ctx->allows(req.principal, topic_access::admin, **name)) {
+    return respond(topic_forbidden(topic_access::admin, **name));
+  }
   auto partitions = json::integer_field(*body, "partitions_count", 1, INT32_MAX);
   if (!partitions.ok()) return respond(error_response(partitions.err()));
   auto replication = json::integer_field(*body, "replication_factor", 1, INT16_MAX);
