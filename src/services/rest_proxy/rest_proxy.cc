@@ -51,6 +51,21 @@ std::optional<std::int32_t> parse_partition_id(std::string_view text) {
   return value;
 }
 
+std::shared_ptr<http::router> make_router(const std::shared_ptr<proxy_context>& ctx) {
+  auto routes = std::make_shared<http::router>();
+  add_v2_routes(*routes, ctx);
+  add_v3_routes(*routes, ctx);
+  // Confluent answers its root with an empty object; clients use it as a ping.
+  add_route(*routes, ctx, "GET", "/", "root", [](http::request&&, http::responder respond) {
+    respond(http::response::json(200, "{}", "application/vnd.kafka.v2+json"));
+  });
+  add_route(*routes, ctx, "GET", "/openapi.json", "openapi",
+            [](http::request&&, http::responder respond) {
+              respond(http::response::json(200, std::string(openapi_document())));
+            });
+  return routes;
+}
+
 namespace {
 
 constexpr auto metadata_refresh_interval = std::chrono::seconds(10);
@@ -121,14 +136,7 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
                         options.http.tls.enabled(),
                         {}});
 
-  auto routes = std::make_shared<http::router>();
-  add_v2_routes(*routes, ctx);
-  add_v3_routes(*routes, ctx);
-  // Confluent answers its root with an empty object; clients use it as a ping.
-  add_route(*routes, ctx, "GET", "/", "root", [](http::request&&, http::responder respond) {
-    respond(http::response::json(200, "{}", "application/vnd.kafka.v2+json"));
-  });
-
+  auto routes = make_router(ctx);
   WHARF_ASSIGN_OR_RETURN(auto server, http::server::start(runtime, options.http, routes, metrics));
   auto url = server->url();
   ctx->listener_address = url.substr(url.find("://") + 3);

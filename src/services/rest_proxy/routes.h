@@ -55,4 +55,11 @@ std::optional<std::int32_t> parse_partition_id(std::string_view text);
 void add_v2_routes(http::router& routes, const std::shared_ptr<proxy_context>& ctx);
 void add_v3_routes(http::router& routes, const std::shared_ptr<proxy_context>& ctx);
 
+// Every route the REST Proxy serves: v2, v3, its root and GET /openapi.json.
+std::shared_ptr<http::router> make_router(const std::shared_ptr<proxy_context>& ctx);
+
+// The OpenAPI document of every route (src/services/rest_proxy/openapi.json, embedded
+// at build time).
+std::string_view openapi_document();
+
 }  // namespace wharf::rest_proxy
