@@ -586,7 +586,8 @@ void seek_to_offsets(const context_ptr& ctx, http::request&& req, http::responde
       auto ts = json::string_field(item, "timestamp");
       std::optional<std::int64_t> millis;
       if (ts.ok() && *ts) millis = parse_iso8601_millis(**ts);
-      if (!topic.ok() || !*topic || !partition.ok() || !*partition || !millis) {
+      if (!topic.ok() || !*topic || (*topic)->empty() || !partition.ok() || !*partition ||
+          !millis) {
         return respond(error_response(
             error_codes::invalid_payload,
             "Payload error. Each timestamp needs a topic, a partition and an ISO-8601 timestamp."));
@@ -598,6 +599,18 @@ void seek_to_offsets(const context_ptr& ctx, http::request&& req, http::responde
       ctx, req, std::move(respond),
       [ctx, positions = std::move(*offsets), by_time](consumer_instance::session& s,
                                                       http::responder& respond) mutable {
+        // Check the assignment before asking Kafka for offsets: a partition that does not
+        // exist would hold the request until the Kafka client's timeout, then fail as a 5xx.
+        if (!by_time.empty()) {
+          auto assigned = s.consumer.assignment();
+          if (!assigned.ok()) return respond(error_response(from_kafka(assigned.err())));
+          for (const auto& [tp, millis] : by_time) {
+            if (std::find(assigned->begin(), assigned->end(), tp) == assigned->end()) {
+              return respond(error_response(illegal_state(fmt::format(
+                  "No current assignment for partition {}-{}", tp.topic, tp.partition))));
+            }
+          }
+        }
         for (const auto& [tp, millis] : by_time) {
           auto found = ctx->admin().offsets_for_time({tp}, millis);
           if (!found.ok()) return respond(error_response(from_kafka(found.err())));
@@ -687,7 +700,19 @@ void commit_offsets(const context_ptr& ctx, http::request&& req, http::responder
       ctx, req, std::move(respond),
       [offsets = std::move(*offsets)](consumer_instance::session& s, http::responder& respond) {
         auto done = s.consumer.commit(offsets);
-        if (!done.ok()) return respond(error_response(from_kafka(done.err())));
+        if (!done.ok()) {
+          // Java's CommitFailedException: the group rebalanced or no longer knows this
+          // member (e.g. a manual assignment committing into a group with members). The
+          // instance's state, not a server fault.
+          auto code = done.err().code();
+          if (code == 22 || code == 25 || code == 27 || code == 82) {
+            return respond(error_response(illegal_state(
+                "Commit cannot be completed: the consumer group rebalanced or does not know "
+                "this member (" +
+                done.err().message() + ")")));
+          }
+          return respond(error_response(from_kafka(done.err())));
+        }
         respond(v2_response(200, bj::array()));
       });
 }

@@ -211,3 +211,53 @@ def test_garbage_and_half_requests_do_not_hang(rest_proxy):
         data = s.recv(4096)
         assert data == b"" or data.startswith(b"HTTP/1.1 4")
     assert requests.get(f"{rest_proxy.url}/topics", timeout=TIMEOUT).status_code == 200
+
+
+def test_seek_to_time_on_unassigned_or_unknown_partition_is_4xx_at_once(rest_proxy, topic):
+    """A timestamp seek used to ask Kafka for the offsets of any partition named, and for
+    one that does not exist waited for the Kafka client's timeout and answered 500 (found
+    by schemathesis). It is checked against the assignment first, as offset seeks are."""
+    import time
+
+    consumer = V2Consumer(rest_proxy.url, name("g"))
+    try:
+        consumer.assign(topic, [0])
+        for target in ({"topic": name("missing"), "partition": 0}, {"topic": topic, "partition": 1}):
+            started = time.monotonic()
+            r = consumer.post("/positions", {"timestamps": [
+                {**target, "timestamp": "2000-01-01T00:00:00Z"}]})
+            _error(r, 409, 40903)
+            assert time.monotonic() - started < 2
+        _error(consumer.post("/positions", {"timestamps": [
+            {"topic": "", "partition": 0, "timestamp": "2000-01-01T00:00:00Z"}]}), 422, 42206)
+        r = consumer.post("/positions", {"timestamps": [
+            {"topic": topic, "partition": 0, "timestamp": "2000-01-01T00:00:00Z"}]})
+        assert r.status_code == 204, r.text
+    finally:
+        consumer.delete()
+
+
+def test_commit_refused_by_the_group_is_40903(rest_proxy, topic):
+    """An instance with a manual assignment committing into a group that has active members
+    gets UNKNOWN_MEMBER_ID from Kafka (Java's CommitFailedException): a 409 about the
+    instance's state, not a 500 (found by schemathesis)."""
+    import time
+
+    from confluent_kafka import Consumer
+
+    group = name("g")
+    member = Consumer({"bootstrap.servers": rest_proxy.bootstrap, "group.id": group,
+                       "session.timeout.ms": 10000})
+    member.subscribe([topic])
+    deadline = time.monotonic() + 30
+    while not member.assignment():
+        assert time.monotonic() < deadline, "the Kafka consumer got no assignment"
+        member.poll(0.2)
+    consumer = V2Consumer(rest_proxy.url, group)
+    try:
+        consumer.assign(topic, [0])
+        r = consumer.post("/offsets", {"offsets": [{"topic": topic, "partition": 0, "offset": 0}]})
+        _error(r, 409, 40903)
+    finally:
+        consumer.delete()
+        member.close()

@@ -97,7 +97,7 @@ TEST_F(OpenApiTest, EveryRouteIsDocumented) {
 TEST_F(OpenApiTest, EveryDocumentedOperationIsServed) {
   auto routes = routed();
   auto doc = read_document();
-  EXPECT_GT(routes.size(), 40u);
+  EXPECT_GE(routes.size(), 40u);
   for (const auto& op : doc.served) {
     EXPECT_TRUE(routes.count(op)) << op.first << " " << op.second
                                   << " is in openapi.json but not served";
