@@ -261,3 +261,13 @@ def test_commit_refused_by_the_group_is_40903(rest_proxy, topic):
     finally:
         consumer.delete()
         member.close()
+
+
+def test_error_bodies_are_utf8_json_whatever_the_path(rest_proxy):
+    """A percent-encoded byte that is not UTF-8 in the path used to reach the error message
+    raw, making the body invalid JSON; it is now U+FFFD."""
+    for path in ("/nope%FF%00x", f"/v3/clusters/c%C0%AF/topics", "/consumers/g/instances/i%ED%A0%80"):
+        r = requests.get(rest_proxy.url + path, timeout=TIMEOUT)
+        assert r.status_code in (404, 405), r.text
+        body = json.loads(r.content.decode("utf-8"))  # strict: raises on invalid UTF-8
+        assert set(body) == {"error_code", "message"}, body
