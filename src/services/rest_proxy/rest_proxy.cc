@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 #include <future>
@@ -42,6 +43,13 @@ http::response no_content() {
   http::response r;
   r.status = 204;
   return r;
+}
+
+bool valid_topic_name(std::string_view name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+  });
 }
 
 std::optional<std::int32_t> parse_partition_id(std::string_view text) {

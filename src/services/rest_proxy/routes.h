@@ -49,6 +49,10 @@ inline http::response v3_response(int status, const boost::json::value& body) {
 }
 http::response no_content();
 
+// Kafka's rules for topic names (org.apache.kafka.common.internals.Topic.validate): 1 to
+// 249 of [a-zA-Z0-9._-], not "." or "..".
+bool valid_topic_name(std::string_view name);
+
 // A path parameter that must be a partition id (non-negative int32).
 std::optional<std::int32_t> parse_partition_id(std::string_view text);
 

@@ -383,6 +383,13 @@ api_error illegal_state(std::string_view detail) {
   return {error_codes::illegal_state, "Illegal state: " + std::string(detail)};
 }
 
+// A name Kafka could not have (librdkafka would also cut it at a NUL byte).
+api_error invalid_topic(const std::string& name) {
+  std::string shown;
+  json::append_string(shown, name);
+  return {error_codes::invalid_payload, "Payload error. Invalid topic name " + shown + "."};
+}
+
 api_result<std::vector<kc::topic_partition>> parse_partitions(const bj::value& body) {
   const auto* list = json::field(body, "partitions");
   if (!list || !list->is_array()) {
@@ -396,6 +403,7 @@ api_result<std::vector<kc::topic_partition>> parse_partitions(const bj::value& b
       return api_error{error_codes::invalid_payload,
                        "Payload error. Each partition needs a topic and a partition."};
     }
+    if (!valid_topic_name(*topic)) return invalid_topic(*topic);
     out.push_back({*topic, static_cast<std::int32_t>(*partition)});
   }
   return out;
@@ -418,6 +426,7 @@ api_result<std::vector<kc::partition_offset>> parse_offsets(const bj::value& bod
       return api_error{error_codes::invalid_payload,
                        "Payload error. Each offset needs a topic, a partition and an offset."};
     }
+    if (!valid_topic_name(*topic)) return invalid_topic(*topic);
     out.push_back({*topic, static_cast<std::int32_t>(*partition), *offset, metadata.value_or("")});
   }
   return out;
@@ -450,11 +459,18 @@ void subscribe(const context_ptr& ctx, http::request&& req, http::responder resp
         return respond(error_response(error_codes::invalid_payload,
                                       "Payload error. topics must be an array of names."));
       }
+      if (!valid_topic_name(t.get_string())) {
+        return respond(error_response(invalid_topic(std::string(t.get_string()))));
+      }
       topics.emplace_back(t.get_string());
     }
   }
   auto pattern = json::string_field(*body, "topic_pattern");
   if (!pattern.ok()) return respond(error_response(pattern.err()));
+  if (*pattern && (*pattern)->find('\0') != std::string::npos) {
+    return respond(error_response(error_codes::invalid_payload,
+                                  "Payload error. topic_pattern may not contain a NUL character."));
+  }
   if (topics.empty() == !(*pattern && !(*pattern)->empty())) {
     return respond(error_response(error_codes::invalid_payload,
                                   "Payload error. Give either topics or topic_pattern."));
@@ -592,6 +608,7 @@ void seek_to_offsets(const context_ptr& ctx, http::request&& req, http::responde
             error_codes::invalid_payload,
             "Payload error. Each timestamp needs a topic, a partition and an ISO-8601 timestamp."));
       }
+      if (!valid_topic_name(**topic)) return respond(error_response(invalid_topic(**topic)));
       by_time.push_back({{**topic, static_cast<std::int32_t>(**partition)}, *millis});
     }
   }

@@ -271,3 +271,23 @@ def test_error_bodies_are_utf8_json_whatever_the_path(rest_proxy):
         assert r.status_code in (404, 405), r.text
         body = json.loads(r.content.decode("utf-8"))  # strict: raises on invalid UTF-8
         assert set(body) == {"error_code", "message"}, body
+
+
+def test_topic_names_kafka_could_not_have_are_42206(rest_proxy):
+    """Assignments, seeks, commits and subscriptions used to take any string as a topic
+    (one with a NUL byte reached librdkafka cut short, as the topic "") (found by
+    schemathesis on Apache Kafka)."""
+    consumer = V2Consumer(rest_proxy.url, name("g"))
+    try:
+        for bad in ("a\u0000b", "é", "a b", "..", "x" * 250):
+            part = {"topic": bad, "partition": 0}
+            _error(consumer.post("/assignments", {"partitions": [part]}), 422, 42206)
+            _error(consumer.post("/positions", {"offsets": [{**part, "offset": 1}]}), 422, 42206)
+            _error(consumer.post("/positions/beginning", {"partitions": [part]}), 422, 42206)
+            _error(consumer.post("/offsets", {"offsets": [{**part, "offset": 1}]}), 422, 42206)
+            _error(consumer.post("/subscription", {"topics": [bad]}), 422, 42206)
+        _error(consumer.post("/subscription", {"topic_pattern": "a\u0000"}), 422, 42206)
+        r = consumer.get("/assignments")
+        assert r.status_code == 200 and r.json() == {"partitions": []}, r.text
+    finally:
+        consumer.delete()

