@@ -27,14 +27,11 @@ producer_state::verdict producer_state::check(std::int64_t producer_id, std::int
   if (producer_id < 0) return {};
   auto last_sequence = add_sequence(base_sequence, record_count - 1);
   auto it = producers_.find(producer_id);
-  if (it == producers_.end()) {
-    if (base_sequence != 0) {
-      return {verdict::kind::reject, error_code::out_of_order_sequence_number, -1,
-              fmt::format("Invalid sequence number for new producer {}: {} (expected 0)",
-                          producer_id, base_sequence)};
-    }
-    return {};
-  }
+  // A producer this partition knows nothing of may start at any sequence, as in Kafka
+  // (ProducerAppendInfo accepts any sequence while the producer has no epoch here): its
+  // state may have gone with retention, or the topic was deleted and created again while
+  // the producer kept its sequences (librdkafka treats a rejection as fatal).
+  if (it == producers_.end()) return {};
   const auto& e = it->second;
   if (epoch < e.epoch) {
     return {verdict::kind::reject, error_code::invalid_producer_epoch, -1,

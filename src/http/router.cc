@@ -125,6 +125,13 @@ const stream_handler* router::find_stream(request& req) const {
   return nullptr;
 }
 
+std::vector<router::route_info> router::list() const {
+  std::vector<route_info> out;
+  out.reserve(routes_.size());
+  for (const auto& r : routes_) out.push_back({r.method, r.pattern});
+  return out;
+}
+
 bool router::match(const route& r, const std::vector<std::string_view>& path_segments,
                    request& req) {
   std::map<std::string, std::string> params;

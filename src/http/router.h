@@ -84,6 +84,14 @@ class router {
   // Returns the matched pattern ("unmatched" if none), for metrics and logs.
   std::string dispatch(request&& req, responder respond) const;
 
+  // Every route added, as method and pattern, in matching order (for checks such as a
+  // service's API document listing exactly the routes it serves).
+  struct route_info {
+    std::string method;
+    std::string pattern;
+  };
+  std::vector<route_info> list() const;
+
  private:
   struct route {
     std::string method;

@@ -64,6 +64,11 @@ TEST(Router, CustomErrorFormatter) {
 
 TEST(JsonEscape, EscapesControlCharacters) {
   EXPECT_EQ(json_escape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
+  // Not UTF-8 (a stray byte, an overlong form, a surrogate, a cut sequence): U+FFFD.
+  EXPECT_EQ(json_escape("/a\xFF\xC0\xAFz"), "/a\\ufffd\\ufffd\\ufffdz");
+  EXPECT_EQ(json_escape("\xED\xA0\x80"), "\\ufffd\\ufffd\\ufffd");
+  EXPECT_EQ(json_escape("\xE2\x82"), "\\ufffd\\ufffd");
+  EXPECT_EQ(json_escape("caf\xC3\xA9 \xF0\x9F\x98\x80"), "caf\xC3\xA9 \xF0\x9F\x98\x80");
 }
 
 }  // namespace

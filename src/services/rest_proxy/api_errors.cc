@@ -44,6 +44,14 @@ api_error from_kafka(const kc::kafka_error& error) {
     case 73:  // TOPIC_DELETION_DISABLED
     case -1:  // UNKNOWN_SERVER_ERROR
     case kc::codes::local_invalid_argument: code = kafka_bad_request; break;
+    // A record the client sent that Kafka refuses (too large, a timestamp outside the
+    // topic's limits, invalid): the client's mistake, so 400 rather than Confluent's 50002.
+    case kc::codes::message_too_large:
+    case kc::codes::record_list_too_large:
+    case 32:  // INVALID_TIMESTAMP
+    case 87:  // INVALID_RECORD
+      code = kafka_bad_request;
+      break;
     case 89: code = too_many_requests; break;  // THROTTLING_QUOTA_EXCEEDED
     default: code = error.retriable() ? kafka_retriable_error : kafka_error; break;
   }

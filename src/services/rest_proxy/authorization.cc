@@ -26,6 +26,7 @@ struct route_rule {
 constexpr std::array route_rules{
     route_rule{"root", need::authenticated},
     // v2 metadata and produce.
+    route_rule{"openapi", need::authenticated},         // the API's description, like any route
     route_rule{"v2.topics.list", need::authenticated},  // lists only topics it may describe
     route_rule{"v2.topics.get", need::path_topic, topic_access::describe, "topic"},
     route_rule{"v2.produce", need::path_topic, topic_access::produce, "topic"},

@@ -225,10 +225,11 @@ api_result<v3_produce_record> parse_v3_record(const bj::value& body, const std::
   if (const auto* ts = json::field(body, "timestamp"); ts && !ts->is_null()) {
     if (ts->is_string()) {
       auto parsed = parse_iso8601_millis(std::string_view(ts->get_string()));
-      if (!parsed) {
+      // Kafka takes no timestamp before 1970 (negative ones mean "none").
+      if (!parsed || *parsed < 0) {
         return api_error{error_codes::bad_request,
-                         "Bad Request: timestamp must be an ISO-8601 date-time, e.g. "
-                         "2021-02-05T19:14:42.371Z"};
+                         "Bad Request: timestamp must be an ISO-8601 date-time from 1970 on, "
+                         "e.g. 2021-02-05T19:14:42.371Z"};
       }
       out.record.timestamp_ms = *parsed;
     } else if (ts->is_int64() && ts->get_int64() >= 0) {

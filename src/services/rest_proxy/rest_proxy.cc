@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 #include <future>
@@ -116,11 +117,35 @@ http::response no_content() {
   return r;
 }
 
+bool valid_topic_name(std::string_view name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+  });
+}
+
 std::optional<std::int32_t> parse_partition_id(std::string_view text) {
   std::int32_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
   return value;
+}
+
+std::shared_ptr<http::router> make_router(const std::shared_ptr<proxy_context>& ctx) {
+  auto routes = std::make_shared<http::router>();
+  add_v2_routes(*routes, ctx);
+  add_v3_routes(*routes, ctx);
+  // Confluent answers its root with an empty object; clients use it as a ping.
+  add_route(*routes, ctx, "GET", "/", "root", [](http::request&&, http::responder respond) {
+    respond(http::response::json(200, "{}", "application/vnd.kafka.v2+json"));
+  });
+  add_route(*routes, ctx, "GET", "/openapi.json", "openapi",
+            [](http::request&&, http::responder respond) {
+              respond(http::response::json(200, std::string(openapi_document())));
+            });
+  // Preflights carry no credentials: CORS answers them before any route's security.
+  if (ctx->security) ctx->security->install_cors(*routes);
+  return routes;
 }
 
 namespace {
@@ -199,16 +224,7 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
                                                               options.schema_registry_timeout),
                         options.security});
 
-  auto routes = std::make_shared<http::router>();
-  add_v2_routes(*routes, ctx);
-  add_v3_routes(*routes, ctx);
-  // Confluent answers its root with an empty object; clients use it as a ping.
-  add_route(*routes, ctx, "GET", "/", "root", [](http::request&&, http::responder respond) {
-    respond(http::response::json(200, "{}", "application/vnd.kafka.v2+json"));
-  });
-  // Preflights carry no credentials: CORS answers them before any route's security.
-  if (ctx->security) ctx->security->install_cors(*routes);
-
+  auto routes = make_router(ctx);
   WHARF_ASSIGN_OR_RETURN(auto server, http::server::start(runtime, options.http, routes, metrics));
   auto url = server->url();
   ctx->listener_address = url.substr(url.find("://") + 3);

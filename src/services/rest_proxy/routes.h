@@ -84,10 +84,21 @@ inline http::response v3_response(int status, const boost::json::value& body) {
 }
 http::response no_content();
 
+// Kafka's rules for topic names (org.apache.kafka.common.internals.Topic.validate): 1 to
+// 249 of [a-zA-Z0-9._-], not "." or "..".
+bool valid_topic_name(std::string_view name);
+
 // A path parameter that must be a partition id (non-negative int32).
 std::optional<std::int32_t> parse_partition_id(std::string_view text);
 
 void add_v2_routes(http::router& routes, const std::shared_ptr<proxy_context>& ctx);
 void add_v3_routes(http::router& routes, const std::shared_ptr<proxy_context>& ctx);
+
+// Every route the REST Proxy serves: v2, v3, its root and GET /openapi.json.
+std::shared_ptr<http::router> make_router(const std::shared_ptr<proxy_context>& ctx);
+
+// The OpenAPI document of every route (src/services/rest_proxy/openapi.json, embedded
+// at build time).
+std::string_view openapi_document();
 
 }  // namespace wharf::rest_proxy

@@ -507,6 +507,13 @@ api_error illegal_state(std::string_view detail) {
   return {error_codes::illegal_state, "Illegal state: " + std::string(detail)};
 }
 
+// A name Kafka could not have (librdkafka would also cut it at a NUL byte).
+api_error invalid_topic(const std::string& name) {
+  std::string shown;
+  json::append_string(shown, name);
+  return {error_codes::invalid_payload, "Payload error. Invalid topic name " + shown + "."};
+}
+
 api_result<std::vector<kc::topic_partition>> parse_partitions(const bj::value& body) {
   const auto* list = json::field(body, "partitions");
   if (!list || !list->is_array()) {
@@ -520,6 +527,7 @@ api_result<std::vector<kc::topic_partition>> parse_partitions(const bj::value& b
       return api_error{error_codes::invalid_payload,
                        "Payload error. Each partition needs a topic and a partition."};
     }
+    if (!valid_topic_name(*topic)) return invalid_topic(*topic);
     out.push_back({*topic, static_cast<std::int32_t>(*partition)});
   }
   return out;
@@ -542,6 +550,7 @@ api_result<std::vector<kc::partition_offset>> parse_offsets(const bj::value& bod
       return api_error{error_codes::invalid_payload,
                        "Payload error. Each offset needs a topic, a partition and an offset."};
     }
+    if (!valid_topic_name(*topic)) return invalid_topic(*topic);
     out.push_back({*topic, static_cast<std::int32_t>(*partition), *offset, metadata.value_or("")});
   }
   return out;
@@ -574,11 +583,18 @@ void subscribe(const context_ptr& ctx, http::request&& req, http::responder resp
         return respond(error_response(error_codes::invalid_payload,
                                       "Payload error. topics must be an array of names."));
       }
+      if (!valid_topic_name(t.get_string())) {
+        return respond(error_response(invalid_topic(std::string(t.get_string()))));
+      }
       topics.emplace_back(t.get_string());
     }
   }
   auto pattern = json::string_field(*body, "topic_pattern");
   if (!pattern.ok()) return respond(error_response(pattern.err()));
+  if (*pattern && (*pattern)->find('\0') != std::string::npos) {
+    return respond(error_response(error_codes::invalid_payload,
+                                  "Payload error. topic_pattern may not contain a NUL character."));
+  }
   if (topics.empty() == !(*pattern && !(*pattern)->empty())) {
     return respond(error_response(error_codes::invalid_payload,
                                   "Payload error. Give either topics or topic_pattern."));
@@ -734,11 +750,13 @@ void seek_to_offsets(const context_ptr& ctx, http::request&& req, http::responde
       auto ts = json::string_field(item, "timestamp");
       std::optional<std::int64_t> millis;
       if (ts.ok() && *ts) millis = parse_iso8601_millis(**ts);
-      if (!topic.ok() || !*topic || !partition.ok() || !*partition || !millis) {
+      if (!topic.ok() || !*topic || (*topic)->empty() || !partition.ok() || !*partition ||
+          !millis) {
         return respond(error_response(
             error_codes::invalid_payload,
             "Payload error. Each timestamp needs a topic, a partition and an ISO-8601 timestamp."));
       }
+      if (!valid_topic_name(**topic)) return respond(error_response(invalid_topic(**topic)));
       by_time.push_back({{**topic, static_cast<std::int32_t>(**partition)}, *millis});
       if (!ctx->allows(req.principal, topic_access::consume, **topic)) {
         return respond(topic_forbidden(topic_access::consume, **topic));
@@ -749,6 +767,18 @@ void seek_to_offsets(const context_ptr& ctx, http::request&& req, http::responde
       ctx, req, std::move(respond),
       [ctx, positions = std::move(*offsets), by_time](consumer_instance::session& s,
                                                       http::responder& respond) mutable {
+        // Check the assignment before asking Kafka for offsets: a partition that does not
+        // exist would hold the request until the Kafka client's timeout, then fail as a 5xx.
+        if (!by_time.empty()) {
+          auto assigned = s.consumer.assignment();
+          if (!assigned.ok()) return respond(error_response(from_kafka(assigned.err())));
+          for (const auto& [tp, millis] : by_time) {
+            if (std::find(assigned->begin(), assigned->end(), tp) == assigned->end()) {
+              return respond(error_response(illegal_state(fmt::format(
+                  "No current assignment for partition {}-{}", tp.topic, tp.partition))));
+            }
+          }
+        }
         for (const auto& [tp, millis] : by_time) {
           auto found = ctx->admin().offsets_for_time({tp}, millis);
           if (!found.ok()) return respond(error_response(from_kafka(found.err())));
@@ -847,7 +877,19 @@ void commit_offsets(const context_ptr& ctx, http::request&& req, http::responder
       ctx, req, std::move(respond),
       [offsets = std::move(*offsets)](consumer_instance::session& s, http::responder& respond) {
         auto done = s.consumer.commit(offsets);
-        if (!done.ok()) return respond(error_response(from_kafka(done.err())));
+        if (!done.ok()) {
+          // Java's CommitFailedException: the group rebalanced or no longer knows this
+          // member (e.g. a manual assignment committing into a group with members). The
+          // instance's state, not a server fault.
+          auto code = done.err().code();
+          if (code == 22 || code == 25 || code == 27 || code == 82) {
+            return respond(error_response(illegal_state(
+                "Commit cannot be completed: the consumer group rebalanced or does not know "
+                "this member (" +
+                done.err().message() + ")")));
+          }
+          return respond(error_response(from_kafka(done.err())));
+        }
         respond(v2_response(200, bj::array()));
       });
 }

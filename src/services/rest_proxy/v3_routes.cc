@@ -190,14 +190,6 @@ void get_topic(const context_ptr& ctx, http::request&& req, http::responder resp
                 http::responder respond) { respond(v3_response(200, topic_json(l, t))); });
 }
 
-// Kafka's rules for topic names (org.apache.kafka.common.internals.Topic.validate).
-bool valid_topic_name(const std::string& name) {
-  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
-  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '.' || c == '_' || c == '-';
-  });
-}
-
 void create_topic(const context_ptr& ctx, http::request&& req, http::responder respond) {
   if (auto ok = check_v3_json_body(req.header("Content-Type")); !ok.ok()) {
     return respond(error_response(ok.err()));

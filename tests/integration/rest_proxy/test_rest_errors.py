@@ -211,3 +211,83 @@ def test_garbage_and_half_requests_do_not_hang(rest_proxy):
         data = s.recv(4096)
         assert data == b"" or data.startswith(b"HTTP/1.1 4")
     assert requests.get(f"{rest_proxy.url}/topics", timeout=TIMEOUT).status_code == 200
+
+
+def test_seek_to_time_on_unassigned_or_unknown_partition_is_4xx_at_once(rest_proxy, topic):
+    """A timestamp seek used to ask Kafka for the offsets of any partition named, and for
+    one that does not exist waited for the Kafka client's timeout and answered 500 (found
+    by schemathesis). It is checked against the assignment first, as offset seeks are."""
+    import time
+
+    consumer = V2Consumer(rest_proxy.url, name("g"))
+    try:
+        consumer.assign(topic, [0])
+        for target in ({"topic": name("missing"), "partition": 0}, {"topic": topic, "partition": 1}):
+            started = time.monotonic()
+            r = consumer.post("/positions", {"timestamps": [
+                {**target, "timestamp": "2000-01-01T00:00:00Z"}]})
+            _error(r, 409, 40903)
+            assert time.monotonic() - started < 2
+        _error(consumer.post("/positions", {"timestamps": [
+            {"topic": "", "partition": 0, "timestamp": "2000-01-01T00:00:00Z"}]}), 422, 42206)
+        r = consumer.post("/positions", {"timestamps": [
+            {"topic": topic, "partition": 0, "timestamp": "2000-01-01T00:00:00Z"}]})
+        assert r.status_code == 204, r.text
+    finally:
+        consumer.delete()
+
+
+def test_commit_refused_by_the_group_is_40903(rest_proxy, topic):
+    """An instance with a manual assignment committing into a group that has active members
+    gets UNKNOWN_MEMBER_ID from Kafka (Java's CommitFailedException): a 409 about the
+    instance's state, not a 500 (found by schemathesis)."""
+    import time
+
+    from confluent_kafka import Consumer
+
+    group = name("g")
+    member = Consumer({"bootstrap.servers": rest_proxy.bootstrap, "group.id": group,
+                       "session.timeout.ms": 10000})
+    member.subscribe([topic])
+    deadline = time.monotonic() + 30
+    while not member.assignment():
+        assert time.monotonic() < deadline, "the Kafka consumer got no assignment"
+        member.poll(0.2)
+    consumer = V2Consumer(rest_proxy.url, group)
+    try:
+        consumer.assign(topic, [0])
+        r = consumer.post("/offsets", {"offsets": [{"topic": topic, "partition": 0, "offset": 0}]})
+        _error(r, 409, 40903)
+    finally:
+        consumer.delete()
+        member.close()
+
+
+def test_error_bodies_are_utf8_json_whatever_the_path(rest_proxy):
+    """A percent-encoded byte that is not UTF-8 in the path used to reach the error message
+    raw, making the body invalid JSON; it is now U+FFFD."""
+    for path in ("/nope%FF%00x", f"/v3/clusters/c%C0%AF/topics", "/consumers/g/instances/i%ED%A0%80"):
+        r = requests.get(rest_proxy.url + path, timeout=TIMEOUT)
+        assert r.status_code in (404, 405), r.text
+        body = json.loads(r.content.decode("utf-8"))  # strict: raises on invalid UTF-8
+        assert set(body) == {"error_code", "message"}, body
+
+
+def test_topic_names_kafka_could_not_have_are_42206(rest_proxy):
+    """Assignments, seeks, commits and subscriptions used to take any string as a topic
+    (one with a NUL byte reached librdkafka cut short, as the topic "") (found by
+    schemathesis on Apache Kafka)."""
+    consumer = V2Consumer(rest_proxy.url, name("g"))
+    try:
+        for bad in ("a\u0000b", "é", "a b", "..", "x" * 250):
+            part = {"topic": bad, "partition": 0}
+            _error(consumer.post("/assignments", {"partitions": [part]}), 422, 42206)
+            _error(consumer.post("/positions", {"offsets": [{**part, "offset": 1}]}), 422, 42206)
+            _error(consumer.post("/positions/beginning", {"partitions": [part]}), 422, 42206)
+            _error(consumer.post("/offsets", {"offsets": [{**part, "offset": 1}]}), 422, 42206)
+            _error(consumer.post("/subscription", {"topics": [bad]}), 422, 42206)
+        _error(consumer.post("/subscription", {"topic_pattern": "a\u0000"}), 422, 42206)
+        r = consumer.get("/assignments")
+        assert r.status_code == 200 and r.json() == {"partitions": []}, r.text
+    finally:
+        consumer.delete()

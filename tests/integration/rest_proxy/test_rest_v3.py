@@ -169,3 +169,47 @@ def test_consumer_groups_consumers_and_lags(rest_proxy):
         consumer.delete()
     missing = requests.get(f"{base}/consumer-groups/{name('nobody')}", timeout=TIMEOUT)
     assert missing.status_code == 404 and missing.json()["error_code"] == 404
+
+
+def test_produce_after_topic_deleted_and_created_again(rest_proxy):
+    """The shared idempotent producer keeps its sequence numbers for a topic that is deleted
+    and created again; the broker must take them (Kafka accepts any first sequence from a
+    producer a partition does not know), or librdkafka's producer turns fatal and every
+    later produce on the proxy fails (found by schemathesis on the embedded broker)."""
+    import time
+
+    from rest_helpers import V2_BINARY, produce_v2
+
+    base = _v3(rest_proxy)
+    topic = name("recreated")
+
+    def create():
+        r = requests.post(f"{base}/topics", json={"topic_name": topic, "partitions_count": 1},
+                          timeout=TIMEOUT)
+        assert r.status_code == 201, r.text
+
+    def produce_until_written(count: int) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            r = produce_v2(rest_proxy.url, topic, [{"value": b64(f"v{i}")} for i in range(count)],
+                           V2_BINARY)
+            errors = [o["error"] for o in r.json().get("offsets", [])] if r.status_code == 200 else []
+            assert not any(e and "Fatal" in e for e in errors), r.text
+            if r.status_code == 200 and not any(errors):
+                return
+            assert time.monotonic() < deadline, r.text
+            time.sleep(0.2)
+
+    create()
+    produce_until_written(5)
+    assert requests.delete(f"{base}/topics/{topic}", timeout=TIMEOUT).status_code == 204
+    deadline = time.monotonic() + 30
+    while requests.get(f"{base}/topics/{topic}", timeout=TIMEOUT).status_code != 404:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    create()
+    produce_until_written(3)
+    other = name("after-recreate")
+    create_topic(rest_proxy.bootstrap, other)
+    r = produce_v2(rest_proxy.url, other, [{"value": b64("x")}], V2_BINARY)
+    assert r.status_code == 200 and r.json()["offsets"][0]["error_code"] is None, r.text

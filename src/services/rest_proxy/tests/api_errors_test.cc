@@ -39,7 +39,10 @@ TEST(ApiErrors, KafkaErrorsMapLikeConfluents) {
   EXPECT_EQ(code(kc::codes::local_timed_out), 50003);       // retriable
   EXPECT_EQ(code(kc::codes::leader_not_available), 50003);  // retriable
   EXPECT_EQ(code(kc::codes::local_message_timed_out), 50003);
-  EXPECT_EQ(code(kc::codes::message_too_large), 50002);  // not retriable
+  // Records Kafka refuses are the client's mistake: 400, where Confluent answers 50002.
+  EXPECT_EQ(code(kc::codes::message_too_large), 40002);
+  EXPECT_EQ(code(32), 40002);                            // INVALID_TIMESTAMP
+  EXPECT_EQ(code(kc::codes::request_timed_out), 50003);  // retriable
   EXPECT_EQ(code(8), 50302);                             // BROKER_NOT_AVAILABLE
   EXPECT_EQ(code(89), 42901);                            // THROTTLING_QUOTA_EXCEEDED
   auto e = from_kafka(kc::kafka_error(kc::codes::local_fail, "broker went away"));

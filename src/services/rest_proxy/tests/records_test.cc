@@ -95,6 +95,7 @@ TEST(V3Produce, BinaryByDefaultAndErrors) {
   EXPECT_EQ(code(R"({"value":{"schema_id":3,"data":{}}})"), 400);
   EXPECT_EQ(code(R"({"partition_id":-1})"), 40402);
   EXPECT_EQ(code(R"({"timestamp":"yesterday"})"), 400);
+  EXPECT_EQ(code(R"({"timestamp":"1969-12-31T23:59:59Z"})"), 400) << "Kafka takes none before 1970";
   EXPECT_EQ(code(R"({"headers":[{"value":"AA=="}]})"), 42206);
   EXPECT_EQ(code(R"("just a string")"), 42206);
 }
