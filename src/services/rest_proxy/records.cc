@@ -7,9 +7,7 @@
 #include <cstdio>
 
 #include "base/base64.h"
-#include "schema/avro_codec.h"
 #include "services/rest_proxy/json_support.h"
-#include "services/rest_proxy/schema_client.h"
 
 namespace wharf::rest_proxy {
 
@@ -342,46 +340,6 @@ void append_v2_record(std::string& out, const kc::consumed_record& record, embed
   out += ",\"value\":";
   append_embedded(out, record.value, format);
   out += fmt::format(",\"partition\":{},\"offset\":{}}}", record.partition, record.offset);
-}
-
-namespace {
-
-api_result<bool> append_avro(std::string& out, const std::optional<std::string>& bytes,
-                             schema_client& schemas, std::string_view what) {
-  if (!bytes) {
-    out += "null";
-    return true;
-  }
-  auto framed = unframe(*bytes);
-  if (!framed) {
-    return api_error{error_codes::kafka_error,
-                     fmt::format("Error deserializing the Avro {}: no Confluent schema id (magic "
-                                 "byte 0) at its start",
-                                 what)};
-  }
-  WHARF_ASSIGN_OR_RETURN(auto schema, schemas.avro_by_id(framed->first));
-  auto datum = schema::avro::decode_to_json(schema->root(), framed->second);
-  if (!datum.ok()) {
-    return api_error{error_codes::kafka_error,
-                     fmt::format("Error deserializing the Avro {} with schema {}: {}", what,
-                                 framed->first, datum.err().message())};
-  }
-  json::write(*datum, out);
-  return true;
-}
-
-}  // namespace
-
-api_result<bool> append_v2_avro_record(std::string& out, const kc::consumed_record& record,
-                                       schema_client& schemas) {
-  out += "{\"topic\":";
-  json::append_string(out, record.topic);
-  out += ",\"key\":";
-  WHARF_RETURN_IF_ERROR(append_avro(out, record.key, schemas, "key"));
-  out += ",\"value\":";
-  WHARF_RETURN_IF_ERROR(append_avro(out, record.value, schemas, "value"));
-  out += fmt::format(",\"partition\":{},\"offset\":{}}}", record.partition, record.offset);
-  return true;
 }
 
 std::size_t v2_record_size(const kc::consumed_record& record, embedded_format format) {

@@ -6,6 +6,9 @@
 #include <boost/json/serialize.hpp>
 
 #include "http/client.h"
+#include "schema/avro_codec.h"
+#include "services/rest_proxy/json_support.h"
+#include "services/rest_proxy/records.h"
 
 namespace wharf::rest_proxy {
 
@@ -135,6 +138,47 @@ api_result<avro::schema_ptr> schema_client::avro_by_id(int id) {
   std::lock_guard lock(mutex_);
   by_id_[id] = parsed;
   return parsed;
+}
+
+namespace {
+
+api_result<bool> append_avro(std::string& out, const std::optional<std::string>& bytes,
+                             schema_client& schemas, std::string_view what) {
+  if (!bytes) {
+    out += "null";
+    return true;
+  }
+  auto framed = unframe(*bytes);
+  if (!framed) {
+    return api_error{error_codes::kafka_error,
+                     fmt::format("Error deserializing the Avro {}: no Confluent schema id (magic "
+                                 "byte 0) at its start",
+                                 what)};
+  }
+  WHARF_ASSIGN_OR_RETURN(auto schema, schemas.avro_by_id(framed->first));
+  auto datum = schema::avro::decode_to_json(schema->root(), framed->second);
+  if (!datum.ok()) {
+    return api_error{error_codes::kafka_error,
+                     fmt::format("Error deserializing the Avro {} with schema {}: {}", what,
+                                 framed->first, datum.err().message())};
+  }
+  json::write(*datum, out);
+  return true;
+}
+
+}  // namespace
+
+api_result<bool> append_v2_avro_record(std::string& out,
+                                       const kafka::client::consumed_record& record,
+                                       schema_client& schemas) {
+  out += "{\"topic\":";
+  json::append_string(out, record.topic);
+  out += ",\"key\":";
+  WHARF_RETURN_IF_ERROR(append_avro(out, record.key, schemas, "key"));
+  out += ",\"value\":";
+  WHARF_RETURN_IF_ERROR(append_avro(out, record.value, schemas, "value"));
+  out += fmt::format(",\"partition\":{},\"offset\":{}}}", record.partition, record.offset);
+  return true;
 }
 
 std::string frame_with_schema_id(int id, std::string_view data) {
