@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include <cctype>
+
 #include <strings.h>
 
 #include <fmt/format.h>
@@ -168,6 +170,21 @@ std::string_view reason_phrase(int status) {
     case 504: return "Gateway Timeout";
     default: return "Unknown";
   }
+}
+
+std::string percent_encode_segment(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace wharf::http

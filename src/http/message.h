@@ -55,6 +55,10 @@ struct response {
 // The standard reason phrase ("Not Found") for a status code.
 std::string_view reason_phrase(int status);
 
+// Percent-encodes text for use as one path segment of a URL (RFC 3986 unreserved
+// characters stay as they are).
+std::string percent_encode_segment(std::string_view text);
+
 // Escapes a string for inclusion inside JSON quotes.
 std::string json_escape(std::string_view text);
 

@@ -73,3 +73,15 @@ TEST(JsonEscape, EscapesControlCharacters) {
 
 }  // namespace
 }  // namespace wharf::http
+
+namespace wharf::http {
+namespace {
+
+TEST(PercentEncodeSegment, KeepsUnreservedAndEncodesTheRest) {
+  EXPECT_EQ(percent_encode_segment("orders-value_v1.2~x"), "orders-value_v1.2~x");
+  EXPECT_EQ(percent_encode_segment("a/b c%"), "a%2Fb%20c%25");
+  EXPECT_EQ(percent_encode_segment("\xc3\xa9"), "%C3%A9");
+}
+
+}  // namespace
+}  // namespace wharf::http

@@ -19,18 +19,6 @@ namespace {
 
 constexpr const char* sr_type = "application/vnd.schemaregistry.v1+json";
 
-std::string path_escape(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
 // The registry's answer as JSON, or the REST Proxy error it amounts to.
 api_result<bj::value> call(const std::string& method, const std::string& url,
                            const std::string& body, std::chrono::milliseconds timeout) {
@@ -75,9 +63,10 @@ api_result<int> schema_client::register_avro(const std::string& subject,
       return it->second;
     }
   }
-  WHARF_ASSIGN_OR_RETURN(auto answer,
-                         call("POST", base_url_ + "/subjects/" + path_escape(subject) + "/versions",
-                              bj::serialize(bj::object{{"schema", schema_text}}), timeout_));
+  WHARF_ASSIGN_OR_RETURN(
+      auto answer,
+      call("POST", base_url_ + "/subjects/" + http::percent_encode_segment(subject) + "/versions",
+           bj::serialize(bj::object{{"schema", schema_text}}), timeout_));
   const auto* id = answer.is_object() ? answer.get_object().if_contains("id") : nullptr;
   if (!id || !id->is_int64()) {
     return api_error{error_codes::kafka_error, "Schema Registry: an answer without an id"};
@@ -96,11 +85,12 @@ api_result<avro::schema_ptr> schema_client::avro_from(const std::string& text,
       const auto* subject = r.is_object() ? r.get_object().if_contains("subject") : nullptr;
       const auto* version = r.is_object() ? r.get_object().if_contains("version") : nullptr;
       if (!subject || !subject->is_string() || !version || !version->is_int64()) continue;
-      WHARF_ASSIGN_OR_RETURN(
-          auto ref, call("GET",
-                         fmt::format("{}/subjects/{}/versions/{}", base_url_,
-                                     path_escape(subject->get_string()), version->get_int64()),
-                         "", timeout_));
+      WHARF_ASSIGN_OR_RETURN(auto ref,
+                             call("GET",
+                                  fmt::format("{}/subjects/{}/versions/{}", base_url_,
+                                              http::percent_encode_segment(subject->get_string()),
+                                              version->get_int64()),
+                                  "", timeout_));
       const auto* ref_text = ref.is_object() ? ref.get_object().if_contains("schema") : nullptr;
       if (!ref_text || !ref_text->is_string()) continue;
       static const bj::value none;

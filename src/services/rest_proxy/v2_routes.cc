@@ -446,18 +446,6 @@ api_result<consumer_settings> parse_consumer_settings(const std::string& group,
   return s;
 }
 
-std::string path_segment(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
 void create_consumer(const context_ptr& ctx, http::request&& req, http::responder respond) {
   auto body = optional_v2_body(req);
   if (!body.ok()) return respond(error_response(body.err()));
@@ -470,8 +458,9 @@ void create_consumer(const context_ptr& ctx, http::request&& req, http::responde
     auto created = ctx->consumers->create(std::move(settings));
     if (!created.ok()) return respond(error_response(created.err()));
     const auto& instance = **created;
-    auto uri = fmt::format("{}/consumers/{}/instances/{}", base, path_segment(instance.group()),
-                           path_segment(instance.name()));
+    auto uri = fmt::format("{}/consumers/{}/instances/{}", base,
+                           http::percent_encode_segment(instance.group()),
+                           http::percent_encode_segment(instance.name()));
     respond(v2_response(200, bj::object{{"instance_id", instance.name()}, {"base_uri", uri}}));
   });
 }
