@@ -556,6 +556,14 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     return options_.default_compatibility;
   }
 
+  // 42205 when subject (or the registry) is read-only.
+  std::optional<api_error> refuse_if_read_only(const schema_store& store,
+                                               const std::string& subject) const {
+    auto mode = mode_for(store, subject);
+    if (mode != "READONLY" && mode != "READONLY_OVERRIDE") return std::nullopt;
+    return api_error{42205, fmt::format("Subject {} is in read-only mode", subject)};
+  }
+
   std::string mode_for(const schema_store& store, const std::optional<std::string>& subject) const {
     if (subject) {
       if (auto s = store.mode(*subject)) return *s;
@@ -664,13 +672,10 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     std::optional<log_record> to_write;
     int id = 0;
     log_->read([&](const schema_store& store) {
-      auto mode = mode_for(store, subject);
-      if (mode == "READONLY" || mode == "READONLY_OVERRIDE") {
-        return out.emplace(
-                   api_error{42205, fmt::format("Subject {} is in read-only mode", subject)}),
-               void();
+      if (auto refused = refuse_if_read_only(store, subject)) {
+        return out.emplace(std::move(*refused)), void();
       }
-      bool importing = mode == "IMPORT";
+      bool importing = mode_for(store, subject) == "IMPORT";
       if (!importing && (request.id || request.version)) {
         return out.emplace(api_error{42205, fmt::format("Subject {} is not in import mode; ids "
                                                         "and versions cannot be chosen",
@@ -733,11 +738,8 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     std::optional<log_record> to_write;
     int deleted_version = 0;
     log_->read([&](const schema_store& store) {
-      auto mode = mode_for(store, subject);
-      if (mode == "READONLY" || mode == "READONLY_OVERRIDE") {
-        return out.emplace(
-                   api_error{42205, fmt::format("Subject {} is in read-only mode", subject)}),
-               void();
+      if (auto refused = refuse_if_read_only(store, subject)) {
+        return out.emplace(std::move(*refused)), void();
       }
       if (!store.subject_exists(subject, true))
         return out.emplace(subject_not_found(subject)), void();
@@ -785,11 +787,8 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     std::vector<log_record> to_write;
     bj::array deleted;
     log_->read([&](const schema_store& store) {
-      auto mode = mode_for(store, subject);
-      if (mode == "READONLY" || mode == "READONLY_OVERRIDE") {
-        return out.emplace(
-                   api_error{42205, fmt::format("Subject {} is in read-only mode", subject)}),
-               void();
+      if (auto refused = refuse_if_read_only(store, subject)) {
+        return out.emplace(std::move(*refused)), void();
       }
       auto live = store.versions(subject, false);
       auto all = store.versions(subject, true);
