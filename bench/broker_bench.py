@@ -38,28 +38,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "peers"))
 sys.path.insert(0, str(REPO / "tests" / "integration" / "broker"))
 from broker_wire import Connection, fetch_v5_request, parse_fetch_v5  # noqa: E402
-from kafka_cluster import KafkaCluster, kafka_home  # noqa: E402
+from benchutil import TunedKafka, cpu_seconds, free_port  # noqa: E402
 
 KAFKA_CLI = REPO / "tests" / "peers" / "kafka_cli.sh"
 WHARF = Path(os.environ.get("WHARF_BIN", REPO / "build" / "release" / "wharf"))
 
-
-class TunedKafka(KafkaCluster):
-    """Apache Kafka started the way kafka-server-start.sh starts it."""
-
-    def _java(self, heap: str, fast_start: bool) -> list[str]:
-        home = kafka_home()
-        return ["java", "-Xmx1G", "-Xms1G", "-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-                "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
-                "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}",
-                "-Dwharf.log.level=WARN", "-cp", str(home / "libs" / "*")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def api_versions_ok(port: int) -> bool:
@@ -111,12 +94,6 @@ class Wharf:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(30)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads (JVM GC threads included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_cli(*args: str, timeout: float = 600) -> str:

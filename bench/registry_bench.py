@@ -32,6 +32,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 from backends import launch_wharf  # noqa: E402
+from benchutil import cpu_seconds  # noqa: E402
 
 BUILD = Path(os.environ.get("WHARF_BIN", REPO / "build" / "release" / "wharf")).parent
 HTTP_LOAD = BUILD / "bench" / "http_load"
@@ -43,11 +44,6 @@ def schema(n: int) -> str:
                        "fields": [{"name": "id", "type": "long"},
                                   {"name": "name", "type": "string"},
                                   {"name": f"f{n}", "type": ["null", "double"], "default": None}]})
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load(pid: int, url: str, args: argparse.Namespace, rate: float = 0, method: str = "GET",

@@ -32,7 +32,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "peers"))
-from kafka_cluster import KafkaCluster, kafka_home  # noqa: E402
+from benchutil import TunedKafka, cpu_seconds, free_port  # noqa: E402
 
 WHARF = Path(os.environ.get("WHARF_BIN", REPO / "build" / "release" / "wharf"))
 LUA = REPO / "bench" / "rest_proxy_produce.lua"
@@ -53,28 +52,6 @@ BATCH_CONNECTIONS = 32  # for 100-record requests
 V2_BINARY = "application/vnd.kafka.binary.v2+json"
 V2_JSON = "application/vnd.kafka.json.v2+json"
 
-
-class TunedKafka(KafkaCluster):
-    """Apache Kafka started the way kafka-server-start.sh starts it (as broker_bench.py)."""
-
-    def _java(self, heap: str, fast_start: bool) -> list[str]:
-        home = kafka_home()
-        return ["java", "-Xmx1G", "-Xms1G", "-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-                "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
-                "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}",
-                "-Dwharf.log.level=WARN", "-cp", str(home / "libs" / "*")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def http(method: str, url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, dict]:
