@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "services/registry/registry.h"
 #include "services/rest_proxy/rest_proxy.h"
 
 extern char** environ;
@@ -219,6 +220,7 @@ void declare_options(config::schema& s, wharf_config& c) {
            "listener's own URL");
   s.duration("schema_registry.session_timeout", c.schema_registry.session_timeout,
              "how long a silent writer keeps the role before another instance takes over");
+  declare_security(s, "schema_registry", c.schema_registry.security);
   declare_listener(s, "rest_proxy", c.rest_proxy, "the REST Proxy API");
   s.duration("rest_proxy.consumer_instance_timeout", c.rest_proxy.consumer_instance_timeout,
              "a REST consumer instance unused this long is closed (consumer.instance.timeout.ms)");
@@ -240,6 +242,13 @@ void declare_options(config::schema& s, wharf_config& c) {
   s.string("rest_proxy.schema_registry_url", c.rest_proxy.schema_registry_url,
            "Schema Registry the avro embedded format registers and fetches schemas with "
            "(schema.registry.url); empty means this Wharf's own registry when it is enabled");
+  s.secret("rest_proxy.schema_registry_basic_auth_user_info",
+           c.rest_proxy.schema_registry_basic_auth_user_info,
+           "user:password the REST Proxy sends (HTTP Basic) to a Schema Registry that requires "
+           "authentication (schema.registry.basic.auth.user.info)");
+  s.secret("rest_proxy.schema_registry_bearer_token", c.rest_proxy.schema_registry_bearer_token,
+           "bearer token (an API key or a JWT) the REST Proxy sends to the Schema Registry "
+           "instead (schema.registry.bearer.auth.token)");
   declare_security(s, "rest_proxy", c.rest_proxy.security);
   declare_listener(s, "connect", c.connect, "the Kafka Connect REST API");
 }
@@ -291,17 +300,29 @@ loaded_config load_config(const std::string& file, const std::vector<std::string
                               "'" + property + "' is not name=value"});
     }
   }
-  // The REST Proxy's security settings hang together (keys, password forms, rules, the
+  // Each service's security settings hang together (keys, password forms, rules, the
   // RS256 key file): checked here so `wharf config check` reports them too.
-  auto security = security_options(c.rest_proxy.security);
-  if (security.ok()) {
-    auto gate = http::security::gatekeeper::create(std::move(*security),
-                                                   rest_proxy::access_rule_operations());
-    if (!gate.ok()) security = gate.err();
-  }
-  if (!security.ok()) {
-    out.problems.push_back(
-        {"rest_proxy.auth", {file.empty() ? "configuration" : file, 0}, security.err().message()});
+  auto check_security = [&](const char* prefix, const http_security_config& config,
+                            std::vector<std::string> operations) {
+    auto security = security_options(config);
+    if (security.ok()) {
+      auto gate = http::security::gatekeeper::create(std::move(*security), std::move(operations));
+      if (!gate.ok()) security = gate.err();
+    }
+    if (!security.ok()) {
+      out.problems.push_back({std::string(prefix) + ".auth",
+                              {file.empty() ? "configuration" : file, 0},
+                              security.err().message()});
+    }
+  };
+  check_security("rest_proxy", c.rest_proxy.security, rest_proxy::access_rule_operations());
+  check_security("schema_registry", c.schema_registry.security, registry::access_rule_operations());
+  if (!c.rest_proxy.schema_registry_basic_auth_user_info.empty() &&
+      !c.rest_proxy.schema_registry_bearer_token.empty()) {
+    out.problems.push_back({"rest_proxy.schema_registry_bearer_token",
+                            {file.empty() ? "configuration" : file, 0},
+                            "set either schema_registry_basic_auth_user_info or "
+                            "schema_registry_bearer_token, not both"});
   }
   // Checks that involve more than one option.
   for (listener_config* l : std::initializer_list<listener_config*>{&c.admin, &c.schema_registry,

@@ -68,7 +68,9 @@ struct rest_proxy_config : listener_config {
   std::uint64_t stream_max_in_flight_bytes = 16ull << 20;
   std::int64_t produce_batch_max_entries = 1000;
   std::string schema_registry_url;  // empty: Wharf's own registry, when it is enabled
-  http_security_config security;    // rest_proxy.auth, rest_proxy.rate_limit, rest_proxy.cors
+  std::string schema_registry_basic_auth_user_info;  // "user:password"
+  std::string schema_registry_bearer_token;
+  http_security_config security;  // rest_proxy.auth, rest_proxy.rate_limit, rest_proxy.cors
 };
 
 // The Schema Registry's listener and storage (Confluent's names in the descriptions).
@@ -79,6 +81,7 @@ struct schema_registry_config : listener_config {
   std::string group_id = "schema-registry";
   std::string advertised_url;
   std::chrono::milliseconds session_timeout{10'000};
+  http_security_config security;  // schema_registry.auth, .rate_limit, .cors
 };
 
 struct wharf_config {

@@ -10,6 +10,7 @@
 
 #include "app/admin.h"
 #include "app/version.h"
+#include "base/base64.h"
 #include "base/health.h"
 #include "base/logging.h"
 #include "broker/broker.h"
@@ -68,6 +69,12 @@ result<rest_proxy::service_options> rest_proxy_options(const wharf_config& confi
         fmt::format("{}://{}:{}", tls ? "https" : "http", host, config.schema_registry.port);
   }
   opts.schema_registry_timeout = config.schema_registry.timeout;
+  if (!r.schema_registry_basic_auth_user_info.empty()) {
+    opts.schema_registry_authorization =
+        "Basic " + base64::encode(r.schema_registry_basic_auth_user_info);
+  } else if (!r.schema_registry_bearer_token.empty()) {
+    opts.schema_registry_authorization = "Bearer " + r.schema_registry_bearer_token;
+  }
   WHARF_ASSIGN_OR_RETURN(auto security, security_options(r.security));
   WHARF_ASSIGN_OR_RETURN(opts.security,
                          http::security::gatekeeper::create(std::move(security),
@@ -199,6 +206,19 @@ int serve(const wharf_config& config) {
     opts.group_id = config.schema_registry.group_id;
     opts.advertised_url = config.schema_registry.advertised_url;
     opts.session_timeout = config.schema_registry.session_timeout;
+    auto security = security_options(config.schema_registry.security);
+    if (security.ok()) {
+      auto gate = http::security::gatekeeper::create(std::move(*security),
+                                                     registry::access_rule_operations());
+      if (gate.ok()) {
+        opts.security = std::move(*gate);
+      } else {
+        security = gate.err();
+      }
+    }
+    if (!security.ok()) {
+      return fail(security.err().with_context("Schema Registry security").message());
+    }
     auto started = registry::service::start(runtime, opts, *kafka_cluster, &metrics);
     if (!started) return fail(started.err().message());
     schema_registry = std::move(*started);

@@ -19,6 +19,7 @@
 
 #include "base/logging.h"
 #include "http/client.h"
+#include "http/security/gatekeeper.h"
 #include "kafka/client/cluster.h"
 #include "schema/avro_compatibility.h"
 #include "schema/avro_schema.h"
@@ -29,6 +30,11 @@ namespace wharf::registry {
 
 namespace bj = boost::json;
 namespace avro = schema::avro;
+
+const std::vector<std::string>& access_rule_operations() {
+  static const std::vector<std::string> operations{"read", "write", "delete", "admin"};
+  return operations;
+}
 
 namespace {
 
@@ -207,15 +213,19 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
 
   void add_routes(http::router& r) {
     auto self = shared_from_this();
-    auto read = [self](api_result (registry_api::*fn)(const http::request&)) {
-      return [self, fn](const http::request& req) {
-        if (!self->ready()) return self->not_ready();
-        return answer((self.get()->*fn)(req));
+    using fn_type = api_result (registry_api::*)(const http::request&);
+    // Reads are answered on the I/O thread from memory.
+    auto read = [self](need n, fn_type fn) -> http::async_handler {
+      return [self, n, fn](http::request&& req, http::responder respond) {
+        if (auto refused = self->refuse(req, n)) return respond(std::move(*refused));
+        if (!self->ready()) return respond(self->not_ready());
+        respond(answer((self.get()->*fn)(req)));
       };
     };
     // Writes wait for Kafka: they run on a worker thread, on the writer instance.
-    auto write = [self](api_result (registry_api::*fn)(const http::request&)) {
-      return [self, fn](http::request&& req, http::responder respond) {
+    auto write = [self](need n, fn_type fn) -> http::async_handler {
+      return [self, n, fn](http::request&& req, http::responder respond) {
+        if (auto refused = self->refuse(req, n)) return respond(std::move(*refused));
         if (!self->ready()) return respond(self->not_ready());
         self->kafka_.workers().post([self, fn, req = std::move(req), respond]() {
           if (auto forwarded = self->forward_unless_writer(req))
@@ -227,45 +237,123 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     r.set_error_formatter([](int status, std::string_view message) {
       return error_answer({status, std::string(message)});
     });
-    r.add("GET", "/", [](const http::request&) { return json_answer(200, bj::object{}); });
-    r.add("GET", "/schemas", read(&registry_api::list_schemas));
-    r.add("GET", "/schemas/types", read(&registry_api::schema_types));
-    r.add("GET", "/schemas/ids/{id}", read(&registry_api::schema_by_id));
-    r.add("GET", "/schemas/ids/{id}/schema", read(&registry_api::raw_schema_by_id));
-    r.add("GET", "/schemas/ids/{id}/subjects", read(&registry_api::subjects_of_id));
-    r.add("GET", "/schemas/ids/{id}/versions", read(&registry_api::versions_of_id));
-    r.add("GET", "/subjects", read(&registry_api::list_subjects));
-    r.add("POST", "/subjects/{subject}", read(&registry_api::lookup));
-    r.add_async("DELETE", "/subjects/{subject}", write(&registry_api::delete_subject));
-    r.add("GET", "/subjects/{subject}/versions", read(&registry_api::list_versions));
-    r.add_async("POST", "/subjects/{subject}/versions", write(&registry_api::register_schema));
-    r.add("GET", "/subjects/{subject}/versions/{version}", read(&registry_api::get_version));
+    // Preflights carry no credentials: CORS answers them before any route's security.
+    if (security_) security_->install_cors(r);
+    const need signed_in{};
+    const need read_subject{need::scope::path_subject, "read"};
+    const need write_subject{need::scope::path_subject, "write"};
+    const need delete_subject{need::scope::path_subject, "delete"};
+    const need admin_subject{need::scope::path_subject, "admin"};
+    const need admin_all{need::scope::every_subject, "admin"};
+    r.add_async("GET", "/", [self](http::request&& req, http::responder respond) {
+      if (auto refused = self->refuse(req, need{})) return respond(std::move(*refused));
+      respond(json_answer(200, bj::object{}));
+    });
+    // Lists show only the subjects (and their schemas) the principal may read; an id is
+    // readable through any subject that uses it.
+    r.add_async("GET", "/schemas", read(signed_in, &registry_api::list_schemas));
+    r.add_async("GET", "/schemas/types", read(signed_in, &registry_api::schema_types));
+    r.add_async("GET", "/schemas/ids/{id}", read(signed_in, &registry_api::schema_by_id));
+    r.add_async("GET", "/schemas/ids/{id}/schema",
+                read(signed_in, &registry_api::raw_schema_by_id));
+    r.add_async("GET", "/schemas/ids/{id}/subjects",
+                read(signed_in, &registry_api::subjects_of_id));
+    r.add_async("GET", "/schemas/ids/{id}/versions",
+                read(signed_in, &registry_api::versions_of_id));
+    r.add_async("GET", "/subjects", read(signed_in, &registry_api::list_subjects));
+    r.add_async("POST", "/subjects/{subject}", read(read_subject, &registry_api::lookup));
+    r.add_async("DELETE", "/subjects/{subject}",
+                write(delete_subject, &registry_api::delete_subject));
+    r.add_async("GET", "/subjects/{subject}/versions",
+                read(read_subject, &registry_api::list_versions));
+    r.add_async("POST", "/subjects/{subject}/versions",
+                write(write_subject, &registry_api::register_schema));
+    r.add_async("GET", "/subjects/{subject}/versions/{version}",
+                read(read_subject, &registry_api::get_version));
     r.add_async("DELETE", "/subjects/{subject}/versions/{version}",
-                write(&registry_api::delete_version));
-    r.add("GET", "/subjects/{subject}/versions/{version}/schema",
-          read(&registry_api::get_version_schema));
-    r.add("GET", "/subjects/{subject}/versions/{version}/referencedby",
-          read(&registry_api::referenced_by));
-    r.add("POST", "/compatibility/subjects/{subject}/versions",
-          read(&registry_api::check_all_versions));
-    r.add("POST", "/compatibility/subjects/{subject}/versions/{version}",
-          read(&registry_api::check_one_version));
-    r.add("GET", "/config", read(&registry_api::get_config));
-    r.add_async("PUT", "/config", write(&registry_api::put_config));
-    r.add_async("DELETE", "/config", write(&registry_api::delete_config));
-    r.add("GET", "/config/{subject}", read(&registry_api::get_config));
-    r.add_async("PUT", "/config/{subject}", write(&registry_api::put_config));
-    r.add_async("DELETE", "/config/{subject}", write(&registry_api::delete_config));
-    r.add("GET", "/mode", read(&registry_api::get_mode));
-    r.add_async("PUT", "/mode", write(&registry_api::put_mode));
-    r.add_async("DELETE", "/mode", write(&registry_api::delete_mode));
-    r.add("GET", "/mode/{subject}", read(&registry_api::get_mode));
-    r.add_async("PUT", "/mode/{subject}", write(&registry_api::put_mode));
-    r.add_async("DELETE", "/mode/{subject}", write(&registry_api::delete_mode));
+                write(delete_subject, &registry_api::delete_version));
+    r.add_async("GET", "/subjects/{subject}/versions/{version}/schema",
+                read(read_subject, &registry_api::get_version_schema));
+    r.add_async("GET", "/subjects/{subject}/versions/{version}/referencedby",
+                read(read_subject, &registry_api::referenced_by));
+    r.add_async("POST", "/compatibility/subjects/{subject}/versions",
+                read(read_subject, &registry_api::check_all_versions));
+    r.add_async("POST", "/compatibility/subjects/{subject}/versions/{version}",
+                read(read_subject, &registry_api::check_one_version));
+    r.add_async("GET", "/config", read(signed_in, &registry_api::get_config));
+    r.add_async("PUT", "/config", write(admin_all, &registry_api::put_config));
+    r.add_async("DELETE", "/config", write(admin_all, &registry_api::delete_config));
+    r.add_async("GET", "/config/{subject}", read(read_subject, &registry_api::get_config));
+    r.add_async("PUT", "/config/{subject}", write(admin_subject, &registry_api::put_config));
+    r.add_async("DELETE", "/config/{subject}", write(admin_subject, &registry_api::delete_config));
+    r.add_async("GET", "/mode", read(signed_in, &registry_api::get_mode));
+    r.add_async("PUT", "/mode", write(admin_all, &registry_api::put_mode));
+    r.add_async("DELETE", "/mode", write(admin_all, &registry_api::delete_mode));
+    r.add_async("GET", "/mode/{subject}", read(read_subject, &registry_api::get_mode));
+    r.add_async("PUT", "/mode/{subject}", write(admin_subject, &registry_api::put_mode));
+    r.add_async("DELETE", "/mode/{subject}", write(admin_subject, &registry_api::delete_mode));
   }
 
  private:
   using api_result = result<http::response, api_error>;
+
+  // What a route asks of the caller when security is on: to authenticate, and maybe an
+  // operation on the subject in its path or on every subject.
+  struct need {
+    enum class scope { authenticated, path_subject, every_subject };
+    scope on = scope::authenticated;
+    std::string_view operation;
+  };
+
+  // The answer refusing req (401, 403, 429), or nullopt with req.principal set.
+  std::optional<http::response> refuse(http::request& req, const need& n) const {
+    if (!security_) return std::nullopt;
+    auto admitted = security_->admit(req);
+    if (!admitted.ok()) return admitted.err().answer;
+    req.principal = std::move(*admitted);
+    switch (n.on) {
+      case need::scope::authenticated: return std::nullopt;
+      case need::scope::path_subject: {
+        auto subject = req.param("subject");
+        bool allowed = n.operation == "read"
+                           ? may_read(req, subject)
+                           : security_->allows(req.principal, n.operation, subject);
+        if (allowed) return std::nullopt;
+        return security_->forbidden(fmt::format("User '{}' is not allowed to {} subject '{}'",
+                                                req.principal, n.operation, subject));
+      }
+      case need::scope::every_subject:
+        if (security_->allows_everything(req.principal, n.operation)) return std::nullopt;
+        return security_->forbidden(fmt::format(
+            "User '{}' is not allowed to change the registry-wide {} (needs {} on every subject)",
+            req.principal, req.target.starts_with("/mode") ? "mode" : "compatibility level",
+            n.operation));
+    }
+    return std::nullopt;
+  }
+
+  // A schema id is readable through any subject that uses or used it.
+  bool may_read_id(const http::request& req, const schema_store& store, int id) const {
+    if (!security_) return true;
+    for (const auto& use : store.uses_of(id, true)) {
+      if (may_read(req, use.subject)) return true;
+    }
+    return false;
+  }
+  static api_error forbidden_id(const http::request& req) {
+    return {40301, fmt::format("User '{}' is not allowed to read schema {}: no subject it may "
+                               "read uses it",
+                               req.principal, req.param("id"))};
+  }
+
+  // Any operation on a subject lets its principal read it.
+  bool may_read(const http::request& req, std::string_view subject) const {
+    if (!security_) return true;
+    for (const auto& op : access_rule_operations()) {
+      if (security_->allows(req.principal, op, subject)) return true;
+    }
+    return false;
+  }
 
   http::response not_ready() {
     std::lock_guard lock(reason_mutex_);
@@ -379,15 +467,18 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
   api_result schema_by_id(const http::request& req) {
     auto id = parse_id(req.param("id"));
     std::optional<http::response> out;
+    std::optional<api_error> refused;
     log_->read([&](const schema_store& store) {
       const auto* s = id ? store.schema_by_id(*id) : nullptr;
       if (!s) return;
+      if (!may_read_id(req, store, *id)) return refused.emplace(forbidden_id(req)), void();
       bj::object body;
       if (s->type != schema_type::avro) body["schemaType"] = to_string(s->type);
       if (!s->references.empty()) body["references"] = version_json({}, *s)["references"];
       body["schema"] = s->text;
       out = json_answer(200, body);
     });
+    if (refused) return *refused;
     if (!out) return api_error{40403, fmt::format("Schema {} not found", req.param("id"))};
     return std::move(*out);
   }
@@ -395,9 +486,13 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
   api_result raw_schema_by_id(const http::request& req) {
     auto id = parse_id(req.param("id"));
     std::optional<std::string> text;
+    std::optional<api_error> refused;
     log_->read([&](const schema_store& store) {
-      if (const auto* s = id ? store.schema_by_id(*id) : nullptr) text = s->text;
+      const auto* s = id ? store.schema_by_id(*id) : nullptr;
+      if (s && !may_read_id(req, store, *id)) return refused.emplace(forbidden_id(req)), void();
+      if (s) text = s->text;
     });
+    if (refused) return *refused;
     if (!text) return api_error{40403, fmt::format("Schema {} not found", req.param("id"))};
     return http::response::json(200, std::move(*text), std::string(content_type));
   }
@@ -411,6 +506,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       found = true;
       std::vector<std::string> seen;
       for (const auto& use : store.uses_of(*id, flag(req, "deleted"))) {
+        if (!may_read(req, use.subject)) continue;
         if (seen.empty() || seen.back() != use.subject) seen.push_back(use.subject);
       }
       for (auto& s : seen) out.push_back(bj::string(s));
@@ -427,6 +523,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       if (!id || !store.schema_by_id(*id)) return;
       found = true;
       for (const auto& use : store.uses_of(*id, flag(req, "deleted"))) {
+        if (!may_read(req, use.subject)) continue;
         out.push_back(bj::object{{"subject", use.subject}, {"version", use.version}});
       }
     });
@@ -441,6 +538,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     bj::array out;
     log_->read([&](const schema_store& store) {
       for (const auto& subject : store.subjects(deleted, prefix)) {
+        if (!may_read(req, subject)) continue;
         auto versions = store.versions(subject, deleted);
         if (latest_only && !versions.empty()) versions = {versions.back()};
         for (int v : versions) {
@@ -467,7 +565,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     log_->read([&](const schema_store& store) {
       for (auto& s :
            store.subjects(flag(req, "deleted"), req.query_param("subjectPrefix").value_or(""))) {
-        out.push_back(bj::string(s));
+        if (may_read(req, s)) out.push_back(bj::string(s));
       }
     });
     return json_answer(200, out);
@@ -980,6 +1078,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
   }
 
   service_options options_;
+  std::shared_ptr<const http::security::gatekeeper> security_ = options_.security;
   kafka::client::cluster& kafka_;
   std::unique_ptr<schema_log> log_;
   std::mutex parsed_mutex_;

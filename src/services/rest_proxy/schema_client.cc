@@ -21,7 +21,8 @@ constexpr const char* sr_type = "application/vnd.schemaregistry.v1+json";
 
 // The registry's answer as JSON, or the REST Proxy error it amounts to.
 api_result<bj::value> call(const std::string& method, const std::string& url,
-                           const std::string& body, std::chrono::milliseconds timeout) {
+                           const std::string& body, std::chrono::milliseconds timeout,
+                           const std::string& authorization) {
   http::client_request request;
   request.method = method;
   request.url = url;
@@ -29,6 +30,7 @@ api_result<bj::value> call(const std::string& method, const std::string& url,
   request.timeout = timeout;
   request.headers = {{"Accept", sr_type}};
   if (!body.empty()) request.headers.emplace_back("Content-Type", sr_type);
+  if (!authorization.empty()) request.headers.emplace_back("Authorization", authorization);
   auto answered = http::send(request);
   if (!answered.ok()) {
     return api_error{error_codes::kafka_error,
@@ -66,7 +68,7 @@ api_result<int> schema_client::register_avro(const std::string& subject,
   WHARF_ASSIGN_OR_RETURN(
       auto answer,
       call("POST", base_url_ + "/subjects/" + http::percent_encode_segment(subject) + "/versions",
-           bj::serialize(bj::object{{"schema", schema_text}}), timeout_));
+           bj::serialize(bj::object{{"schema", schema_text}}), timeout_, authorization_));
   const auto* id = answer.is_object() ? answer.get_object().if_contains("id") : nullptr;
   if (!id || !id->is_int64()) {
     return api_error{error_codes::kafka_error, "Schema Registry: an answer without an id"};
@@ -90,7 +92,7 @@ api_result<avro::schema_ptr> schema_client::avro_from(const std::string& text,
                                   fmt::format("{}/subjects/{}/versions/{}", base_url_,
                                               http::percent_encode_segment(subject->get_string()),
                                               version->get_int64()),
-                                  "", timeout_));
+                                  "", timeout_, authorization_));
       const auto* ref_text = ref.is_object() ? ref.get_object().if_contains("schema") : nullptr;
       if (!ref_text || !ref_text->is_string()) continue;
       static const bj::value none;
@@ -110,8 +112,8 @@ api_result<avro::schema_ptr> schema_client::avro_by_id(int id) {
     std::lock_guard lock(mutex_);
     if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
   }
-  WHARF_ASSIGN_OR_RETURN(
-      auto answer, call("GET", fmt::format("{}/schemas/ids/{}", base_url_, id), "", timeout_));
+  WHARF_ASSIGN_OR_RETURN(auto answer, call("GET", fmt::format("{}/schemas/ids/{}", base_url_, id),
+                                           "", timeout_, authorization_));
   const auto* text = answer.is_object() ? answer.get_object().if_contains("schema") : nullptr;
   if (!text || !text->is_string()) {
     return api_error{error_codes::kafka_error, "Schema Registry: an answer without a schema"};

@@ -16,8 +16,13 @@ namespace wharf::rest_proxy {
 
 class schema_client {
  public:
-  schema_client(std::string base_url, std::chrono::milliseconds timeout)
-      : base_url_(std::move(base_url)), timeout_(timeout) {}
+  // authorization: the Authorization header sent with every call ("Basic ...",
+  // "Bearer ..."), empty for none.
+  schema_client(std::string base_url, std::chrono::milliseconds timeout,
+                std::string authorization = {})
+      : base_url_(std::move(base_url)),
+        timeout_(timeout),
+        authorization_(std::move(authorization)) {}
 
   const std::string& url() const { return base_url_; }
 
@@ -32,6 +37,7 @@ class schema_client {
 
   std::string base_url_;
   std::chrono::milliseconds timeout_;
+  std::string authorization_;
   std::mutex mutex_;
   std::map<int, schema::avro::schema_ptr> by_id_;
   std::map<std::pair<std::string, std::string>, int> registered_;  // (subject, text) -> id
