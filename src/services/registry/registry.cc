@@ -21,15 +21,13 @@
 #include "http/client.h"
 #include "http/security/gatekeeper.h"
 #include "kafka/client/cluster.h"
-#include "schema/avro_compatibility.h"
-#include "schema/avro_schema.h"
 #include "services/registry/schema_log.h"
+#include "services/registry/schema_types.h"
 #include "services/registry/writer_election.h"
 
 namespace wharf::registry {
 
 namespace bj = boost::json;
-namespace avro = schema::avro;
 
 const std::vector<std::string>& access_rule_operations() {
   static const std::vector<std::string> operations{"read", "write", "delete", "admin"};
@@ -417,52 +415,53 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
 
   // --- schemas ------------------------------------------------------------------
 
-  // The parsed Avro schema of a request or a stored version, its references resolved.
-  result<avro::schema_ptr, api_error> parse_avro(const schema_store& store, std::string_view text,
-                                                 const std::vector<schema_reference>& references,
-                                                 int depth = 0) {
+  // The parsed schema of a request or a stored version, its references resolved.
+  result<parsed_ptr, api_error> parse_with_references(
+      const schema_store& store, schema_type type, std::string_view text,
+      const std::vector<schema_reference>& references, int depth = 0) {
     if (depth > 32) return api_error{42201, "Invalid schema: references nest too deeply"};
-    std::vector<avro::schema_ptr> resolved;
+    std::vector<resolved_reference> resolved;
     for (const auto& ref : references) {
       auto v = store.version(ref.subject, ref.version, true);
       const stored_schema* s = v ? store.schema_by_id(v->id) : nullptr;
-      if (!s || s->type != schema_type::avro) {
+      if (!s) {
         return api_error{42201, fmt::format("Invalid schema: reference {} to subject '{}' version "
                                             "{} does not exist",
                                             ref.name, ref.subject, ref.version)};
       }
-      WHARF_ASSIGN_OR_RETURN(auto parsed, parse_avro(store, s->text, s->references, depth + 1));
-      resolved.push_back(std::move(parsed));
+      WHARF_ASSIGN_OR_RETURN(
+          auto parsed, parse_with_references(store, s->type, s->text, s->references, depth + 1));
+      resolved.push_back({ref.name, s->text, std::move(parsed)});
     }
-    auto parsed = avro::schema::parse(text, resolved);
+    auto parsed = parse_schema(type, text, resolved);
     if (!parsed.ok()) return api_error{42201, "Invalid schema: " + parsed.err().message()};
     return *parsed;
   }
 
-  result<avro::schema_ptr, api_error> parse_request_schema(const schema_store& store,
-                                                           const schema_request& request) {
-    if (request.type != schema_type::avro) {
-      return api_error{42201, fmt::format("Invalid schema: schema type {} is not supported by "
-                                          "this registry yet (AVRO is)",
-                                          to_string(request.type))};
-    }
-    return parse_avro(store, request.text, request.references);
+  result<parsed_ptr, api_error> parse_request_schema(const schema_store& store,
+                                                     const schema_request& request) {
+    return parse_with_references(store, request.type, request.text, request.references);
   }
 
-  result<avro::schema_ptr, api_error> parse_stored(const schema_store& store, int id) {
+  result<parsed_ptr, api_error> parse_stored(const schema_store& store, int id) {
     {
       std::lock_guard lock(parsed_mutex_);
       if (auto it = parsed_.find(id); it != parsed_.end()) return it->second;
     }
     const auto* s = store.schema_by_id(id);
     if (!s) return schema_not_found();
-    WHARF_ASSIGN_OR_RETURN(auto parsed, parse_avro(store, s->text, s->references));
+    WHARF_ASSIGN_OR_RETURN(auto parsed,
+                           parse_with_references(store, s->type, s->text, s->references));
     std::lock_guard lock(parsed_mutex_);
     parsed_[id] = parsed;
     return parsed;
   }
 
-  api_result schema_types(const http::request&) { return json_answer(200, bj::array{"AVRO"}); }
+  api_result schema_types(const http::request&) {
+    bj::array out;
+    for (auto type : supported_schema_types()) out.push_back(bj::string(to_string(type)));
+    return json_answer(200, out);
+  }
 
   api_result schema_by_id(const http::request& req) {
     auto id = parse_id(req.param("id"));
@@ -641,6 +640,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
         return out.emplace(subject_not_found(subject)), void();
       auto parsed = parse_request_schema(store, request);
       if (!parsed.ok()) return out.emplace(parsed.err()), void();
+      if (flag(req, "normalize")) request.text = (*parsed)->normalized();
       auto found = store.find(subject, request.type, request.text, request.references, deleted);
       if (!found) return out.emplace(schema_not_found()), void();
       out.emplace(json_answer(200, version_json(*found, *store.schema_by_id(found->id))));
@@ -674,52 +674,8 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     std::vector<std::string> messages;
   };
 
-  // Confluent's descriptions of Avro incompatibilities; reader/writer become new/old.
-  static std::string describe(const avro::incompatibility& i, bool reader_is_new) {
-    std::string reader = reader_is_new ? "new" : "old";
-    std::string writer = reader_is_new ? "old" : "new";
-    std::string description;
-    switch (i.type) {
-      case avro::incompatibility_type::name_mismatch:
-        description = fmt::format("The name of the schema has changed (path '{}')", i.location);
-        break;
-      case avro::incompatibility_type::fixed_size_mismatch:
-        description = fmt::format(
-            "The size of FIXED type field at path '{}' in the {} schema does "
-            "not match with the {} schema",
-            i.location, reader, writer);
-        break;
-      case avro::incompatibility_type::missing_enum_symbols:
-        description = fmt::format(
-            "The {} schema is missing enum symbols '{}' at path '{}' in the "
-            "{} schema",
-            reader, i.message, i.location, writer);
-        break;
-      case avro::incompatibility_type::reader_field_missing_default_value:
-        description = fmt::format(
-            "The field '{}' at path '{}' in the {} schema has no default "
-            "value and is missing in the {} schema",
-            i.message, i.location, reader, writer);
-        break;
-      case avro::incompatibility_type::type_mismatch:
-        description = fmt::format(
-            "The type (path '{}') of a field in the {} schema does not match "
-            "with the {} schema",
-            i.location, reader, writer);
-        break;
-      case avro::incompatibility_type::missing_union_branch:
-        description = fmt::format(
-            "The {} schema is missing a type inside a union field at path "
-            "'{}' in the {} schema",
-            reader, i.location, writer);
-        break;
-    }
-    return fmt::format("{{errorType:'{}', description:'{}', additionalInfo:'{}'}}",
-                       avro::to_string(i.type), description, i.message);
-  }
-
   // Checks candidate against previous versions (oldest first) as level asks.
-  compat_verdict check_against(const schema_store& store, const avro::schema& candidate,
+  compat_verdict check_against(const schema_store& store, const parsed_schema& candidate,
                                const std::vector<subject_version>& previous,
                                const std::string& level) {
     compat_verdict verdict;
@@ -733,14 +689,14 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       auto old = parse_stored(store, it->id);
       if (!old.ok()) continue;  // a stored schema we cannot read constrains nothing
       std::vector<std::string> messages;
-      if (backward) {
-        for (const auto& i : avro::check_reader_writer(candidate, **old).incompatibilities) {
-          messages.push_back(describe(i, true));
+      if ((*old)->type() != candidate.type()) {
+        messages.push_back("Incompatible because of different schema type");
+      } else {
+        if (backward) {
+          for (auto& m : candidate.cannot_read(**old, true)) messages.push_back(std::move(m));
         }
-      }
-      if (forward) {
-        for (const auto& i : avro::check_reader_writer(**old, candidate).incompatibilities) {
-          messages.push_back(describe(i, false));
+        if (forward) {
+          for (auto& m : (*old)->cannot_read(candidate, false)) messages.push_back(std::move(m));
         }
       }
       if (messages.empty()) continue;
@@ -764,6 +720,8 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
   api_result register_schema(const http::request& req) {
     WHARF_ASSIGN_OR_RETURN(auto body, json_body(req));
     WHARF_ASSIGN_OR_RETURN(auto request, parse_schema_request(body));
+    // normalize=true stores (and matches) the schema in its normalized form.
+    bool normalize = flag(req, "normalize");
     auto subject = req.param("subject");
     auto lock = log_->write_lock();
     std::optional<api_result> out;
@@ -782,6 +740,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       }
       auto parsed = parse_request_schema(store, request);
       if (!parsed.ok()) return out.emplace(parsed.err()), void();
+      if (normalize) request.text = (*parsed)->normalized();
       if (auto existing =
               store.find(subject, request.type, request.text, request.references, false)) {
         if (!request.id || *request.id == existing->id) {
@@ -1082,7 +1041,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
   kafka::client::cluster& kafka_;
   std::unique_ptr<schema_log> log_;
   std::mutex parsed_mutex_;
-  std::map<int, avro::schema_ptr> parsed_;
+  std::map<int, parsed_ptr> parsed_;
   std::unique_ptr<writer_election> election_;
   std::string own_url_;
   std::atomic<std::uint64_t> synced_term_{0};

@@ -1,0 +1,109 @@
+#include "services/registry/schema_types.h"
+
+#include <fmt/format.h>
+
+#include "schema/avro_compatibility.h"
+#include "schema/avro_schema.h"
+
+namespace wharf::registry {
+
+namespace avro = schema::avro;
+
+namespace {
+
+// Confluent's descriptions of Avro incompatibilities; reader/writer become new/old.
+std::string describe(const avro::incompatibility& i, bool reader_is_new) {
+  std::string reader = reader_is_new ? "new" : "old";
+  std::string writer = reader_is_new ? "old" : "new";
+  std::string description;
+  switch (i.type) {
+    case avro::incompatibility_type::name_mismatch:
+      description = fmt::format("The name of the schema has changed (path '{}')", i.location);
+      break;
+    case avro::incompatibility_type::fixed_size_mismatch:
+      description = fmt::format(
+          "The size of FIXED type field at path '{}' in the {} schema does "
+          "not match with the {} schema",
+          i.location, reader, writer);
+      break;
+    case avro::incompatibility_type::missing_enum_symbols:
+      description = fmt::format(
+          "The {} schema is missing enum symbols '{}' at path '{}' in the "
+          "{} schema",
+          reader, i.message, i.location, writer);
+      break;
+    case avro::incompatibility_type::reader_field_missing_default_value:
+      description = fmt::format(
+          "The field '{}' at path '{}' in the {} schema has no default "
+          "value and is missing in the {} schema",
+          i.message, i.location, reader, writer);
+      break;
+    case avro::incompatibility_type::type_mismatch:
+      description = fmt::format(
+          "The type (path '{}') of a field in the {} schema does not match "
+          "with the {} schema",
+          i.location, reader, writer);
+      break;
+    case avro::incompatibility_type::missing_union_branch:
+      description = fmt::format(
+          "The {} schema is missing a type inside a union field at path "
+          "'{}' in the {} schema",
+          reader, i.location, writer);
+      break;
+  }
+  return fmt::format("{{errorType:'{}', description:'{}', additionalInfo:'{}'}}",
+                     avro::to_string(i.type), description, i.message);
+}
+
+class avro_parsed final : public parsed_schema {
+ public:
+  explicit avro_parsed(avro::schema_ptr schema) : schema_(std::move(schema)) {}
+  const avro::schema_ptr& schema() const { return schema_; }
+
+  schema_type type() const override { return schema_type::avro; }
+  std::string normalized() const override { return schema_->normalized_form(); }
+  std::vector<std::string> cannot_read(const parsed_schema& writer,
+                                       bool reader_is_new) const override {
+    const auto& old = static_cast<const avro_parsed&>(writer);
+    std::vector<std::string> out;
+    for (const auto& i : avro::check_reader_writer(*schema_, *old.schema_).incompatibilities) {
+      out.push_back(describe(i, reader_is_new));
+    }
+    return out;
+  }
+
+ private:
+  avro::schema_ptr schema_;
+};
+
+result<parsed_ptr> parse_avro(std::string_view text,
+                              const std::vector<resolved_reference>& references) {
+  std::vector<avro::schema_ptr> resolved;
+  for (const auto& ref : references) {
+    const auto* avro_ref = dynamic_cast<const avro_parsed*>(ref.parsed.get());
+    if (!avro_ref) {
+      return make_error(errc::invalid_argument, "reference {} is not an Avro schema", ref.name);
+    }
+    resolved.push_back(avro_ref->schema());
+  }
+  WHARF_ASSIGN_OR_RETURN(auto parsed, avro::schema::parse(text, resolved));
+  return parsed_ptr(std::make_shared<avro_parsed>(std::move(parsed)));
+}
+
+}  // namespace
+
+result<parsed_ptr> parse_schema(schema_type type, std::string_view text,
+                                const std::vector<resolved_reference>& references) {
+  switch (type) {
+    case schema_type::avro: return parse_avro(text, references);
+    case schema_type::json:
+    case schema_type::protobuf: break;
+  }
+  return make_error(errc::unsupported,
+                    "schema type {} is not supported by this registry yet (AVRO is)",
+                    to_string(type));
+}
+
+std::vector<schema_type> supported_schema_types() { return {schema_type::avro}; }
+
+}  // namespace wharf::registry
