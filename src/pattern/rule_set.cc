@@ -1,0 +1,415 @@
+// The rule-set index. Every branch of every rule is filed under one of its field tests
+// (the most selective one: an exact value, a prefix, a range...) in a per-path index:
+// hash maps for exact and case-folded values, hash maps probed once per distinct length
+// for prefixes and suffixes, a sorted interval list for numeric ranges. An event's fields
+// probe these and only the branches found (plus the few that cannot be filed, such as a
+// lone anything-but) are verified with the exact matcher. See docs/event-patterns.md.
+#include <algorithm>
+#include <boost/json/value.hpp>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "pattern/model.h"
+
+namespace wharf::pattern {
+
+namespace {
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+using ids = std::vector<std::uint32_t>;
+
+// Affixes of several lengths: probed with one hash lookup per distinct length.
+struct affix_index {
+  string_map<ids> by_text;
+  std::vector<std::size_t> lengths;  // sorted, distinct
+
+  void add(std::string key, std::uint32_t id) {
+    if (std::find(lengths.begin(), lengths.end(), key.size()) == lengths.end()) {
+      lengths.insert(std::upper_bound(lengths.begin(), lengths.end(), key.size()), key.size());
+    }
+    by_text[std::move(key)].push_back(id);
+  }
+  template <typename F>
+  void probe(std::string_view text, bool from_end, F&& found) const {
+    for (std::size_t length : lengths) {
+      if (length > text.size()) break;
+      auto key = from_end ? text.substr(text.size() - length) : text.substr(0, length);
+      if (auto it = by_text.find(key); it != by_text.end()) found(it->second);
+    }
+  }
+  bool empty() const { return lengths.empty(); }
+};
+
+struct range_entry {
+  double low, high;
+  bool low_open, high_open;
+  std::uint32_t id;
+};
+
+// Numeric ranges sorted by lower bound, in blocks that know their highest upper bound: a
+// lookup binary-searches the ranges starting at or below x and skips whole blocks that
+// end below it.
+struct range_index {
+  static constexpr std::size_t block = 32;
+  std::vector<range_entry> ranges;
+  std::vector<double> block_high;
+  bool dirty = false;
+
+  void add(const value_matcher& m, std::uint32_t id) {
+    ranges.push_back({m.low, m.high, m.low_open, m.high_open, id});
+    dirty = true;
+  }
+  void build() {
+    std::sort(ranges.begin(), ranges.end(),
+              [](const range_entry& a, const range_entry& b) { return a.low < b.low; });
+    block_high.assign((ranges.size() + block - 1) / block,
+                      -std::numeric_limits<double>::infinity());
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      block_high[i / block] = std::max(block_high[i / block], ranges[i].high);
+    }
+    dirty = false;
+  }
+  template <typename F>
+  void probe(double x, F&& found) const {
+    auto end = std::upper_bound(ranges.begin(), ranges.end(), x,
+                                [](double v, const range_entry& r) { return v < r.low; });
+    std::size_t count = static_cast<std::size_t>(end - ranges.begin());
+    for (std::size_t b = 0; b * block < count; ++b) {
+      if (block_high[b] < x) continue;
+      for (std::size_t i = b * block; i < std::min(count, (b + 1) * block); ++i) {
+        const auto& r = ranges[i];
+        if ((r.low_open && x == r.low) || x > r.high || (r.high_open && x == r.high)) continue;
+        found(r.id);
+      }
+    }
+  }
+};
+
+struct path_index {
+  string_map<ids> exact;  // event text (quoted strings, literals)
+  std::unordered_map<double, ids> numbers;
+  string_map<ids> folded;  // ASCII-folded quoted strings (equals-ignore-case)
+  affix_index prefixes, folded_prefixes, suffixes, folded_suffixes;
+  range_index ranges;
+  std::vector<std::pair<value_matcher, std::uint32_t>> ips;
+  ids present;  // {"exists": true}
+};
+
+// How a field test can be filed, cheapest lookup first; unfiled when any of its
+// alternatives cannot be (an anything-but must be checked against every event).
+enum class filing { exact, folded, prefix, suffix, range, ip, present, none };
+
+bool is_ascii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; });
+}
+
+filing filing_of(const value_matcher& m) {
+  switch (m.op) {
+    case value_op::exact:
+    case value_op::numeric_equals: return filing::exact;
+    case value_op::equals_ignore_case: return is_ascii(m.text) ? filing::folded : filing::none;
+    case value_op::prefix: return filing::prefix;
+    case value_op::prefix_ignore_case: return is_ascii(m.text) ? filing::prefix : filing::none;
+    case value_op::suffix: return filing::suffix;
+    case value_op::suffix_ignore_case: return is_ascii(m.text) ? filing::suffix : filing::none;
+    case value_op::wildcard:
+      if (m.parts.size() == 1) return filing::exact;
+      if (m.parts.front().size() > 1) return filing::prefix;
+      if (m.parts.back().size() > 1) return filing::suffix;
+      return filing::present;
+    case value_op::numeric_range: return filing::range;
+    case value_op::ip_range: return filing::ip;
+    case value_op::exists: return filing::present;
+    default: return filing::none;
+  }
+}
+
+filing filing_of(const field_test& test) {
+  if (test.absent_allowed || test.any_of.empty()) return filing::none;
+  filing worst = filing::exact;
+  for (const auto& m : test.any_of) worst = std::max(worst, filing_of(m));
+  return worst;
+}
+
+// Per-thread scratch: "seen in this query" stamps for branches and rules.
+struct scratch {
+  std::uint32_t epoch = 0;
+  std::vector<std::uint32_t> branch_seen;
+  std::vector<std::uint32_t> rule_seen;
+  std::vector<std::uint32_t> candidates;
+  std::string folded;
+
+  void begin(std::size_t branches, std::size_t rules) {
+    if (++epoch == 0) {
+      std::fill(branch_seen.begin(), branch_seen.end(), 0);
+      std::fill(rule_seen.begin(), rule_seen.end(), 0);
+      epoch = 1;
+    }
+    if (branch_seen.size() < branches) branch_seen.resize(branches, 0);
+    if (rule_seen.size() < rules) rule_seen.resize(rules, 0);
+    candidates.clear();
+  }
+};
+
+thread_local scratch tls_scratch;
+
+}  // namespace
+
+struct rule_set::index {
+  struct rule {
+    std::string name;
+    pattern compiled;
+    std::vector<std::uint32_t> branch_ids;
+  };
+  struct branch_ref {
+    std::uint32_t rule;
+    const branch* body;
+    bool alive;
+  };
+
+  // A slot per rule id, empty when removed; a deque so names never move (matches() returns
+  // views of them).
+  std::deque<std::optional<rule>> rules;
+  std::vector<std::uint32_t> free_rule_ids;
+  std::map<std::string, std::uint32_t, std::less<>> by_name;
+  std::vector<branch_ref> branches;
+  std::size_t dead_branches = 0;
+  ids unfiled;
+  string_map<path_index> paths;
+  bool dirty = false;
+
+  void file(std::uint32_t id) {
+    const branch& b = *branches[id].body;
+    const field_test* best = nullptr;
+    filing best_filing = filing::none;
+    for (const auto& test : b.fields) {
+      filing f = filing_of(test);
+      if (f < best_filing) {
+        best = &test;
+        best_filing = f;
+      }
+    }
+    if (!best) {
+      unfiled.push_back(id);
+      return;
+    }
+    path_index& index = paths[best->path];
+    for (const auto& m : best->any_of) {
+      switch (m.op) {
+        case value_op::exact: index.exact[m.text].push_back(id); break;
+        case value_op::numeric_equals: index.numbers[m.low].push_back(id); break;
+        case value_op::equals_ignore_case: index.folded[fold_ascii(m.text)].push_back(id); break;
+        case value_op::prefix: index.prefixes.add(m.text, id); break;
+        case value_op::prefix_ignore_case: index.folded_prefixes.add(fold_ascii(m.text), id); break;
+        case value_op::suffix: index.suffixes.add(m.text, id); break;
+        case value_op::suffix_ignore_case: index.folded_suffixes.add(fold_ascii(m.text), id); break;
+        case value_op::wildcard:
+          if (m.parts.size() == 1) {
+            index.exact[m.parts[0]].push_back(id);
+          } else if (m.parts.front().size() > 1) {
+            index.prefixes.add(m.parts.front(), id);
+          } else if (m.parts.back().size() > 1) {
+            index.suffixes.add(m.parts.back(), id);
+          } else {
+            index.present.push_back(id);
+          }
+          break;
+        case value_op::numeric_range:
+          index.ranges.add(m, id);
+          dirty = true;
+          break;
+        case value_op::ip_range: index.ips.emplace_back(m, id); break;
+        default: index.present.push_back(id);
+      }
+    }
+  }
+
+  void build() {
+    for (auto& [path, index] : paths) {
+      if (index.ranges.dirty) index.ranges.build();
+    }
+    dirty = false;
+  }
+
+  // Drops removed branches from the filing when they are the majority.
+  void compact() {
+    std::vector<branch_ref> alive;
+    for (auto& r : rules) {
+      if (!r) continue;
+      r->branch_ids.clear();
+    }
+    for (const auto& b : branches) {
+      if (b.alive) alive.push_back(b);
+    }
+    branches = std::move(alive);
+    dead_branches = 0;
+    unfiled.clear();
+    paths.clear();
+    for (std::uint32_t id = 0; id < branches.size(); ++id) {
+      rules[branches[id].rule]->branch_ids.push_back(id);
+      file(id);
+    }
+    dirty = true;
+  }
+
+  void add(std::string name, const pattern& p) {
+    remove(name);
+    std::uint32_t rule_id;
+    if (!free_rule_ids.empty()) {
+      rule_id = free_rule_ids.back();
+      free_rule_ids.pop_back();
+    } else {
+      rule_id = static_cast<std::uint32_t>(rules.size());
+      rules.emplace_back();
+    }
+    rules[rule_id] = rule{name, p, {}};
+    by_name.emplace(std::move(name), rule_id);
+    for (const auto& b : p.model().branches) {
+      auto id = static_cast<std::uint32_t>(branches.size());
+      branches.push_back({rule_id, &b, true});
+      rules[rule_id]->branch_ids.push_back(id);
+      file(id);
+    }
+  }
+
+  bool remove(std::string_view name) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) return false;
+    std::uint32_t rule_id = it->second;
+    for (std::uint32_t id : rules[rule_id]->branch_ids) {
+      branches[id].alive = false;
+      ++dead_branches;
+    }
+    rules[rule_id].reset();
+    free_rule_ids.push_back(rule_id);
+    by_name.erase(it);
+    if (dead_branches > 64 && dead_branches * 2 > branches.size()) compact();
+    return true;
+  }
+
+  void collect(const flat_event& event, scratch& s) const {
+    auto take = [&](std::uint32_t id) {
+      if (s.branch_seen[id] != s.epoch) {
+        s.branch_seen[id] = s.epoch;
+        s.candidates.push_back(id);
+      }
+    };
+    auto take_all = [&](const ids& list) {
+      for (std::uint32_t id : list) take(id);
+    };
+    const path_index* index = nullptr;
+    std::string_view index_path;
+    bool have_lookup = false;
+    for (const auto& f : event.fields()) {
+      // Fields are sorted by path: one path lookup per distinct path.
+      if (!have_lookup || f.path != index_path) {
+        auto it = paths.find(f.path);
+        index = it == paths.end() ? nullptr : &it->second;
+        index_path = f.path;
+        have_lookup = true;
+      }
+      if (!index) continue;
+      if (auto it = index->exact.find(f.text); it != index->exact.end()) take_all(it->second);
+      if (f.comparable && !index->numbers.empty()) {
+        if (auto it = index->numbers.find(f.number); it != index->numbers.end()) {
+          take_all(it->second);
+        }
+      }
+      if (f.comparable && !index->ranges.ranges.empty()) index->ranges.probe(f.number, take);
+      if (f.kind == value_kind::string) {
+        index->prefixes.probe(f.text, false, take_all);
+        index->suffixes.probe(f.text, true, take_all);
+        if (!index->folded.empty() || !index->folded_prefixes.empty() ||
+            !index->folded_suffixes.empty()) {
+          s.folded.assign(f.text);
+          for (char& c : s.folded)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          if (auto it = index->folded.find(s.folded); it != index->folded.end()) {
+            take_all(it->second);
+          }
+          index->folded_prefixes.probe(s.folded, false, take_all);
+          index->folded_suffixes.probe(s.folded, true, take_all);
+        }
+      }
+      for (const auto& [m, id] : index->ips) {
+        if (value_matches(m, f)) take(id);
+      }
+      take_all(index->present);
+    }
+    take_all(unfiled);
+  }
+
+  std::vector<std::string_view> match(const flat_event& event) const {
+    scratch& s = tls_scratch;
+    s.begin(branches.size(), rules.size());
+    collect(event, s);
+    std::vector<std::string_view> names;
+    for (std::uint32_t id : s.candidates) {
+      const branch_ref& b = branches[id];
+      if (!b.alive || s.rule_seen[b.rule] == s.epoch) continue;
+      if (branch_matches(*b.body, event)) {
+        s.rule_seen[b.rule] = s.epoch;
+        names.push_back(rules[b.rule]->name);
+      }
+    }
+    return names;
+  }
+};
+
+rule_set::rule_set() : index_(std::make_unique<index>()) {}
+rule_set::~rule_set() = default;
+
+void rule_set::add(std::string rule_name, const pattern& p) {
+  std::unique_lock lock(mutex_);
+  index_->add(std::move(rule_name), p);
+}
+
+bool rule_set::remove(std::string_view rule_name) {
+  std::unique_lock lock(mutex_);
+  return index_->remove(rule_name);
+}
+
+std::size_t rule_set::size() const {
+  std::shared_lock lock(mutex_);
+  return index_->by_name.size();
+}
+
+void rule_set::ensure_built() const {
+  {
+    std::shared_lock lock(mutex_);
+    if (!index_->dirty) return;
+  }
+  std::unique_lock lock(mutex_);
+  if (index_->dirty) index_->build();
+}
+
+std::vector<std::string_view> rule_set::matches(const flat_event& event) const {
+  // A writer may slip in between ensure_built() and the read lock: build again if so.
+  while (true) {
+    ensure_built();
+    std::shared_lock lock(mutex_);
+    if (index_->dirty) continue;
+    return index_->match(event);
+  }
+}
+
+std::vector<std::string_view> rule_set::matches(const boost::json::value& event) const {
+  if (!event.is_object()) return {};
+  return matches(flat_event::from_value(event));
+}
+
+result<std::vector<std::string_view>> rule_set::matches(std::string_view event_json) const {
+  auto event = flat_event::parse(event_json);
+  if (!event.ok()) return event.err();
+  return matches(*event);
+}
+
+}  // namespace wharf::pattern
