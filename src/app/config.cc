@@ -198,7 +198,32 @@ void declare_options(config::schema& s, wharf_config& c) {
          "(security.protocol=SASL_SSL, sasl.mechanism=PLAIN, ...; a value cannot hold a "
          "comma)");
 
-  declare_listener(s, "admin", c.admin, "the admin HTTP API (health, metrics, console)");
+  declare_listener(s, "admin", c.admin,
+                   "the admin HTTP API (health, metrics, console, Lambda event source mappings)");
+  s.string("aws.region", c.aws.region, "region named in the ARNs of the AWS-shaped APIs");
+  s.string("aws.account_id", c.aws.account_id,
+           "12-digit account id named in the ARNs of the AWS-shaped APIs");
+  s.string("aws.cluster_name", c.aws.cluster_name,
+           "name of the Kafka cluster in its MSK-style ARN "
+           "(arn:aws:kafka:<region>:<account>:cluster/<name>/<cluster id>)");
+  s.document("functions", c.functions,
+             "functions the triggers invoke, by name: each one `url` (an HTTP endpoint taking "
+             "the event as a POST), `runtime` (a command speaking the AWS Lambda Runtime API, "
+             "kept warm) or `exec` (a command per batch, event on stdin), with `handler`, "
+             "`timeout_s` (3), `concurrency` (1), `memory_mb` (128), `environment`, "
+             "`working_directory`");
+  s.boolean("triggers.enabled", c.triggers.enabled,
+            "run Lambda-style event source mappings and serve their API on the admin listener");
+  s.string("triggers.topic", c.triggers.topic,
+           "compacted topic that stores the event source mappings");
+  s.document("triggers.mappings", c.triggers.mappings,
+             "event source mappings declared here, by name: each one a "
+             "CreateEventSourceMapping body (FunctionName, Topics, BatchSize, ...); without "
+             "EventSourceArn or SelfManagedEventSource it reads Wharf's own Kafka");
+  s.duration("triggers.retry_backoff", c.triggers.retry_backoff,
+             "wait before retrying a failed batch, doubled per attempt (with jitter)");
+  s.duration("triggers.retry_backoff_max", c.triggers.retry_backoff_max,
+             "longest wait between retries of a failed batch");
   declare_listener(s, "schema_registry", c.schema_registry, "the Schema Registry API");
   s.string("schema_registry.topic", c.schema_registry.topic,
            "the compacted topic that holds the registry's schemas and settings, in Confluent's "

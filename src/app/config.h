@@ -140,6 +140,23 @@ struct wharf_config {
     std::vector<std::string> client_properties;  // "name=value" librdkafka properties
   } kafka;
 
+  // The names Wharf's AWS-shaped APIs put in ARNs.
+  struct {
+    std::string region = "us-east-1";
+    std::string account_id = "000000000000";
+    std::string cluster_name = "wharf";
+  } aws;
+
+  std::string functions;  // the functions section, as JSON
+
+  struct {
+    bool enabled = true;
+    std::string topic = "_wharf_triggers";
+    std::string mappings;  // event source mappings declared here, as JSON
+    std::chrono::milliseconds retry_backoff{500};
+    std::chrono::milliseconds retry_backoff_max{30'000};
+  } triggers;
+
   listener_config admin{.port = 8080};
   schema_registry_config schema_registry{{.port = 8081}};
   rest_proxy_config rest_proxy{{.port = 8082}};
