@@ -42,8 +42,8 @@ result<std::vector<std::string>> string_list(const bj::value& v, const std::stri
   for (const auto& item : v.get_array()) {
     if (item.is_string()) {
       out.emplace_back(item.get_string());
-    } else if (item.is_number()) {
-      out.push_back(bj::serialize(item));
+    } else if (item.is_number() || item.is_bool()) {
+      out.push_back(bj::serialize(item));  // YAML read `true` or `8080` as a scalar
     } else {
       return make_error(errc::invalid_argument, "{} must be a list of strings", where);
     }
@@ -257,6 +257,13 @@ class service_impl final : public service, public std::enable_shared_from_this<s
       r.add_async("GET", collection, guarded(&service_impl::list));
     }
     r.add_async("GET", base + "/{uuid}", guarded(&service_impl::get));
+    // Where mappings read by default: for `wharf trigger create` and for people.
+    r.add("GET", "/wharf/triggers/cluster", [self](const http::request&) {
+      bj::object out{{"ClusterArn", self->cluster_arn()},
+                     {"BootstrapServers",
+                      fmt::format("{}", fmt::join(self->kafka_.options().bootstrap_servers, ","))}};
+      return json_answer(self->cluster_arn().empty() ? 503 : 200, out);
+    });
     r.add_async("PUT", base + "/{uuid}", guarded(&service_impl::update));
     r.add_async("DELETE", base + "/{uuid}", guarded(&service_impl::remove));
   }
@@ -669,6 +676,42 @@ class service_impl final : public service, public std::enable_shared_from_this<s
 };
 
 }  // namespace
+
+std::vector<std::string> check_config(const std::string& functions_json,
+                                      const std::string& mappings_json) {
+  std::vector<std::string> problems;
+  auto specs = parse_functions(functions_json);
+  std::set<std::string> names;
+  if (!specs.ok()) {
+    problems.push_back(specs.err().message());
+  } else {
+    for (const auto& s : *specs) names.insert(s.name);
+  }
+  if (mappings_json.empty()) return problems;
+  boost::system::error_code ec;
+  auto v = bj::parse(mappings_json, ec);
+  if (ec || !(v.is_object() || v.is_null())) {
+    problems.push_back("triggers.mappings must be a mapping of names to event source mappings");
+    return problems;
+  }
+  if (v.is_null()) return problems;
+  request_context ctx;
+  ctx.function_exists = [&](const std::string& name) { return !specs.ok() || names.count(name); };
+  ctx.cluster_known = [](const std::string&) { return true; };
+  for (const auto& [name, body] : v.get_object()) {
+    bj::value request = body;
+    if (request.is_object() && !request.get_object().contains("EventSourceArn") &&
+        !request.get_object().contains("SelfManagedEventSource")) {
+      request.get_object()["EventSourceArn"] = "arn:aws:kafka:us-east-1:000000000000:cluster/x/y";
+    }
+    auto parsed = parse_create(request, ctx);
+    if (!parsed.ok()) {
+      problems.push_back(fmt::format("triggers.mappings.{}: {}: {}", std::string(name),
+                                     parsed.err().type, parsed.err().text));
+    }
+  }
+  return problems;
+}
 
 result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, service_options options,
                                                 kc::cluster& kafka, metrics::registry* metrics) {
