@@ -18,6 +18,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "base/base64.h"
+#include "schema/protobuf/protobuf_printer.h"
 
 namespace wharf::schema::protobuf {
 
@@ -130,6 +131,43 @@ struct source_file {
   std::unique_ptr<gp::compiler::SourceLocationTable> locations;
 };
 
+// protoc's json_name for a field: underscores dropped, the letter after each capitalized.
+std::string default_json_name(const std::string& field_name) {
+  std::string out;
+  bool capitalize = false;
+  for (char c : field_name) {
+    if (c == '_') {
+      capitalize = true;
+    } else {
+      out += capitalize && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+      capitalize = false;
+    }
+  }
+  return out;
+}
+
+// protoc writes every field's json_name into descriptors; dropping the ones it derived
+// keeps them out of the printed text, which then matches the same schema sent as text.
+void drop_derived_json_names(gp::DescriptorProto& message) {
+  for (auto* fields : {message.mutable_field(), message.mutable_extension()}) {
+    for (auto& field : *fields) {
+      if (field.has_json_name() && field.json_name() == default_json_name(field.name())) {
+        field.clear_json_name();
+      }
+    }
+  }
+  for (auto& nested : *message.mutable_nested_type()) drop_derived_json_names(nested);
+}
+
+void drop_derived_json_names(gp::FileDescriptorProto& file) {
+  for (auto& message : *file.mutable_message_type()) drop_derived_json_names(message);
+  for (auto& field : *file.mutable_extension()) {
+    if (field.has_json_name() && field.json_name() == default_json_name(field.name())) {
+      field.clear_json_name();
+    }
+  }
+}
+
 bool looks_like_base64(std::string_view text) {
   if (text.empty()) return false;
   return std::all_of(text.begin(), text.end(), [](char c) {
@@ -174,6 +212,7 @@ result<std::unique_ptr<source_file>> parse_source(std::string_view text) {
       // of random bytes would otherwise pass as an empty file.
       if (file->proto.ParseFromString(*bytes) &&
           file->proto.GetReflection()->GetUnknownFields(file->proto).empty()) {
+        drop_derived_json_names(file->proto);
         return file;
       }
     }
@@ -427,7 +466,7 @@ result<schema_ptr> schema::parse(std::string_view text, const std::vector<refere
   return schema_ptr(new schema(std::move(built)));
 }
 
-std::string schema::to_proto_text() const { return state_->file->DebugString(); }
+std::string schema::to_proto_text() const { return print_proto_text(state_->file); }
 
 std::string schema::to_serialized_base64() const {
   gp::FileDescriptorProto proto;
@@ -455,7 +494,7 @@ std::string schema::normalized_text() const {
   const auto* normalized = pool.BuildFile(proto);
   // Reordering never makes a valid file invalid; if it somehow did, the plain text is the
   // next best canonical form.
-  return normalized ? normalized->DebugString() : to_proto_text();
+  return normalized ? print_proto_text(normalized) : to_proto_text();
 }
 
 const std::string& schema::package() const { return state_->file->package(); }

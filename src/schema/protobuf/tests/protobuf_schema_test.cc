@@ -155,6 +155,29 @@ TEST(ProtobufSchema, ProtoTextReparsesToTheSameSchema) {
       << s->to_proto_text();
 }
 
+TEST(ProtobufSchema, ProtoTextKeepsNestedOrderOfMapEntriesAndGroups) {
+  // The parser creates map entry and group types where their fields are declared, ahead
+  // of the messages declared after them; the printed text must keep that order, or the
+  // message indexes of those messages would change when the text is parsed again.
+  auto s = parse_ok(R"(syntax = "proto2";
+message Outer {
+  map<string, int32> counts = 1;
+  optional group Extra = 2 { optional int32 x = 1; }
+  message Inner { optional int32 y = 1; }
+  oneof choice { string a = 3; group Picked = 4 { optional int32 z = 1; } }
+  message Last {}
+  map<int32, Inner> by_id = 5;
+})");
+  ASSERT_TRUE(s);
+  auto again = parse_ok(s->to_proto_text());
+  ASSERT_TRUE(again);
+  for (const auto* name : {"Outer.Inner", "Outer.Last", "Outer.Extra", "Outer.Picked"}) {
+    EXPECT_EQ(*again->message_indexes(name), *s->message_indexes(name)) << name;
+  }
+  EXPECT_EQ(*s->message_indexes("Outer.Inner"), (std::vector<int>{0, 2}));
+  EXPECT_EQ(again->to_serialized_base64(), s->to_serialized_base64()) << s->to_proto_text();
+}
+
 TEST(ProtobufSchema, NormalizedTextIgnoresDeclarationOrder) {
   auto a = parse_ok(R"(syntax = "proto3";
 import "google/protobuf/timestamp.proto";

@@ -68,7 +68,8 @@ bj::object parse_op(const pb::schema& s) {
   for (const auto& name : s.message_names()) {
     messages.emplace_back(name);
     bj::array path;
-    for (int i : *s.message_indexes(name)) path.emplace_back(i);
+    auto path_of = s.message_indexes(name);  // named: a range over *temporary would dangle
+    for (int i : *path_of) path.emplace_back(i);
     indexes[name] = std::move(path);
   }
   return {{"text", s.to_proto_text()},
