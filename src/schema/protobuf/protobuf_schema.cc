@@ -15,9 +15,11 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>
 
 #include "base/base64.h"
+#include "base/logging.h"
 #include "schema/protobuf/protobuf_printer.h"
 
 namespace wharf::schema::protobuf {
@@ -417,6 +419,60 @@ void write_zigzag_varint(std::string& out, int value) {
   out.push_back(static_cast<char>(zigzag));
 }
 
+std::string serialized_descriptor(const gp::FileDescriptor* file) {
+  gp::FileDescriptorProto proto;
+  file->CopyTo(&proto);
+  std::string bytes;
+  gp::io::StringOutputStream stream(&bytes);
+  gp::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  proto.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+// The registry stores and serves the printed text, so a schema whose text would mean
+// something else is refused now rather than changed silently later. (Option strings with
+// invalid UTF-8 in proto3 messages, for one, cannot be printed.)
+status check_printable(const gp::FileDescriptor* file) {
+  auto text = print_proto_text(file);
+  auto reparsed = parse_proto_text(text);
+  const gp::FileDescriptor* again = nullptr;
+  gp::DescriptorPool pool;
+  if (reparsed.ok()) {
+    std::set<std::string> seen;
+    std::vector<gp::FileDescriptorProto> dependencies;
+    collect_dependencies(file, seen, dependencies);
+    for (const auto& dependency : dependencies) pool.BuildFile(dependency);
+    (*reparsed)->proto.set_name(file->name());
+    pool_error_collector ignored(nullptr);
+    again = pool.BuildFileCollectingErrors((*reparsed)->proto, &ignored);
+  }
+  if (!again || serialized_descriptor(again) != serialized_descriptor(file)) {
+    return make_error(errc::parse_error,
+                      "the schema cannot be written as equivalent .proto text (are all option "
+                      "strings valid UTF-8?)");
+  }
+  return {};
+}
+
+// libprotobuf reports some problems with input it is given (invalid UTF-8 in strings, for
+// instance) on stderr; they go to our log instead, the input itself being refused anyway.
+void route_protobuf_logs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    gp::SetLogHandler(
+        [](gp::LogLevel level, const char* filename, int line, const std::string& message) {
+          auto logger = logging::get("protobuf");
+          if (level >= gp::LOGLEVEL_FATAL) {
+            logger->error("{}:{}: {}", filename, line, message);
+          } else {
+            logger->debug("{}:{}: {}", filename, line, message);
+          }
+        });
+  });
+}
+
 }  // namespace
 
 bool is_builtin_import(std::string_view import_path) {
@@ -443,6 +499,7 @@ schema::schema(std::unique_ptr<state> state) : state_(std::move(state)) {}
 schema::~schema() = default;
 
 result<schema_ptr> schema::parse(std::string_view text, const std::vector<reference>& references) {
+  route_protobuf_logs();
   auto built = std::make_unique<state>();
   pool_builder builder(built->pool);
   for (const auto& ref : references) {
@@ -463,22 +520,14 @@ result<schema_ptr> schema::parse(std::string_view text, const std::vector<refere
   auto main_name = main->proto.name();
   builder.add_source(std::move(main));
   WHARF_ASSIGN_OR_RETURN(built->file, builder.build(main_name));
+  WHARF_RETURN_IF_ERROR(check_printable(built->file));
   return schema_ptr(new schema(std::move(built)));
 }
 
 std::string schema::to_proto_text() const { return print_proto_text(state_->file); }
 
 std::string schema::to_serialized_base64() const {
-  gp::FileDescriptorProto proto;
-  state_->file->CopyTo(&proto);
-  std::string bytes;
-  {
-    gp::io::StringOutputStream stream(&bytes);
-    gp::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    proto.SerializeToCodedStream(&coded);
-  }
-  return base64::encode(bytes);
+  return base64::encode(serialized_descriptor(state_->file));
 }
 
 std::string schema::normalized_text() const {

@@ -82,6 +82,16 @@ TEST(ProtobufSchema, RejectsDuplicateFieldNumbersAndEmptyText) {
   parse_error("Zm9v");  // base64 of "foo": not a descriptor, and not .proto text either
 }
 
+TEST(ProtobufSchema, RejectsWhatCannotBePrintedBack) {
+  // An option string with invalid UTF-8 in a proto3 message: libprotobuf cannot print it.
+  auto message = parse_error(R"(syntax = "proto3";
+import "confluent/meta.proto";
+message A {
+  option (confluent.message_meta) = { doc: "\377" };
+})");
+  EXPECT_NE(message.find("cannot be written"), std::string::npos) << message;
+}
+
 TEST(ProtobufSchema, MissingImportIsNamed) {
   auto message = parse_error(
       "syntax = \"proto3\";\nimport \"other.proto\";\nmessage A {\n  Other o = 1;\n}\n");
