@@ -20,6 +20,7 @@
 
 #include "base/base64.h"
 #include "base/logging.h"
+#include "schema/protobuf/protobuf_builtins.h"
 #include "schema/protobuf/protobuf_printer.h"
 
 namespace wharf::schema::protobuf {
@@ -27,45 +28,6 @@ namespace wharf::schema::protobuf {
 namespace gp = google::protobuf;
 
 namespace {
-
-// Confluent's own imports, which its registry and clients resolve without references.
-// Written from the descriptors confluent-kafka-python ships (confluent/meta_pb2.py,
-// confluent/type/decimal_pb2.py): same packages, messages, numbers and extensions.
-constexpr std::string_view confluent_meta_proto = R"(syntax = "proto3";
-package confluent;
-import "google/protobuf/descriptor.proto";
-option go_package = "../confluent";
-
-message Meta {
-  string doc = 1;
-  map<string, string> params = 2;
-  repeated string tags = 3;
-  repeated Rule rules = 4;
-}
-
-message Rule {
-  string name = 1;
-  string doc = 2;
-  string expr = 3;
-  string sql = 4;
-}
-
-extend google.protobuf.FileOptions { Meta file_meta = 1088; }
-extend google.protobuf.MessageOptions { Meta message_meta = 1088; }
-extend google.protobuf.FieldOptions { Meta field_meta = 1088; }
-extend google.protobuf.EnumOptions { Meta enum_meta = 1088; }
-extend google.protobuf.EnumValueOptions { Meta enum_value_meta = 1088; }
-)";
-
-constexpr std::string_view confluent_decimal_proto = R"(syntax = "proto3";
-package confluent.type;
-
-message Decimal {
-  bytes value = 1;
-  uint32 precision = 2;
-  int32 scale = 3;
-}
-)";
 
 // The google/protobuf/*.proto files compiled into libprotobuf itself.
 constexpr std::string_view google_well_known_files[] = {
@@ -235,12 +197,11 @@ const std::map<std::string, gp::FileDescriptorProto, std::less<>>& builtin_files
       WHARF_ASSERT(file != nullptr);
       file->CopyTo(&(*map)[std::string(name)]);
     }
-    for (auto [name, text] : {std::pair{"confluent/meta.proto", confluent_meta_proto},
-                              std::pair{"confluent/type/decimal.proto", confluent_decimal_proto}}) {
+    for (auto [name, text] : builtin_proto_texts()) {
       auto parsed = parse_proto_text(text);
       WHARF_ASSERT(parsed.ok());
-      (*parsed)->proto.set_name(name);
-      (*map)[name] = std::move((*parsed)->proto);
+      (*parsed)->proto.set_name(std::string(name));
+      (*map)[std::string(name)] = std::move((*parsed)->proto);
     }
     return map;
   }();
@@ -476,7 +437,8 @@ void route_protobuf_logs() {
 }  // namespace
 
 bool is_builtin_import(std::string_view import_path) {
-  return import_path.starts_with("google/protobuf/") || import_path.starts_with("confluent/");
+  return import_path.starts_with("google/protobuf/") || import_path.starts_with("google/type/") ||
+         import_path.starts_with("confluent/");
 }
 
 struct schema::state {

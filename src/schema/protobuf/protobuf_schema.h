@@ -32,7 +32,8 @@ struct reference {
 };
 
 // Whether an import path is one the registry resolves by itself (google/protobuf/*,
-// confluent/*), as confluent-kafka-python's _is_builtin decides what not to send.
+// google/type/*, confluent/*), as confluent-kafka-python's _is_builtin decides what not
+// to send as a reference.
 bool is_builtin_import(std::string_view import_path);
 
 // How binary_to_json prints a message.

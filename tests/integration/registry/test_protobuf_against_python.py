@@ -27,6 +27,8 @@ from google.protobuf import descriptor_pb2, descriptor_pool, json_format, messag
 from google.protobuf.descriptor import FieldDescriptor
 
 MESSAGES_PER_TYPE = 60
+GOOGLE_TYPES = ["calendar_period", "color", "date", "datetime", "dayofweek", "expr", "fraction",
+                "latlng", "money", "month", "postal_address", "quaternion", "timeofday"]
 
 # name -> {file name: .proto text}; the first file is the schema, the others its imports.
 SCHEMAS: dict[str, dict[str, str]] = {
@@ -94,6 +96,34 @@ message Record {
 }
 """,
     },
+    "google_types": {
+        "everything.proto": """
+syntax = "proto3";
+package uses.builtins;
+import "google/type/calendar_period.proto";
+import "google/type/color.proto";
+import "google/type/date.proto";
+import "google/type/datetime.proto";
+import "google/type/dayofweek.proto";
+import "google/type/expr.proto";
+import "google/type/fraction.proto";
+import "google/type/latlng.proto";
+import "google/type/money.proto";
+import "google/type/month.proto";
+import "google/type/postal_address.proto";
+import "google/type/quaternion.proto";
+import "google/type/timeofday.proto";
+import "confluent/type/decimal.proto";
+message Everything {
+  google.type.CalendarPeriod period = 1; google.type.Color color = 2; google.type.Date date = 3;
+  google.type.DateTime at = 4; google.type.DayOfWeek weekday = 5; google.type.Expr expr = 6;
+  google.type.Fraction fraction = 7; google.type.LatLng where = 8; google.type.Money price = 9;
+  google.type.Month month = 10; google.type.PostalAddress address = 11;
+  google.type.Quaternion rotation = 12; google.type.TimeOfDay time = 13;
+  confluent.type.Decimal amount = 14; google.type.TimeZone zone = 15;
+}
+""",
+    },
     "confluent_meta": {
         "tagged.proto": """
 syntax = "proto3";
@@ -125,14 +155,20 @@ def ask(tool: str, requests: list[dict]) -> list[dict]:
 
 
 def builtin_descriptor_set(path: Path) -> Path:
-    """confluent/meta.proto and its import as protoc input: confluent-kafka ships them only
-    as generated code."""
+    """The built-in imports (confluent/*, google/type/*) and theirs as protoc input: the
+    Python packages ship them only as generated code."""
+    import importlib
+
     from confluent_kafka.schema_registry.confluent import meta_pb2
+    from confluent_kafka.schema_registry.confluent.type import decimal_pb2
     from google.protobuf import descriptor_pb2 as d
+    from google.protobuf import duration_pb2, wrappers_pb2
 
     files = d.FileDescriptorSet()
-    d.DESCRIPTOR.CopyToProto(files.file.add())
-    meta_pb2.DESCRIPTOR.CopyToProto(files.file.add())
+    modules = [d, duration_pb2, wrappers_pb2, meta_pb2, decimal_pb2]
+    modules += [importlib.import_module(f"google.type.{name}_pb2") for name in GOOGLE_TYPES]
+    for module in modules:
+        module.DESCRIPTOR.CopyToProto(files.file.add())
     out = path / "builtin.pb"
     out.write_bytes(files.SerializeToString())
     return out
@@ -146,7 +182,7 @@ def compile_schema(files: dict[str, str], workdir: Path) -> descriptor_pb2.FileD
     main = next(iter(files))
     args = ["protoc", f"-I{workdir}", "--include_imports",
             f"--descriptor_set_out={workdir / 'out.pb'}", main]
-    if any("confluent/" in text for text in files.values()):
+    if any("confluent/" in text or "google/type/" in text for text in files.values()):
         args.insert(1, f"--descriptor_set_in={builtin_descriptor_set(workdir)}")
     subprocess.run(args, cwd=workdir, check=True, capture_output=True)
     return descriptor_pb2.FileDescriptorSet.FromString((workdir / "out.pb").read_bytes())
