@@ -36,10 +36,12 @@ struct reference {
 // to send as a reference.
 bool is_builtin_import(std::string_view import_path);
 
-// How binary_to_json prints a message.
+// How binary_to_json prints a message. The defaults are those of Confluent's REST Proxy
+// (ProtobufSchemaUtils.toJson: JsonFormat.printer().includingDefaultValueFields()):
+// lowerCamelCase JSON names, fields holding their default printed too.
 struct json_print_options {
-  bool preserve_proto_field_names = true;      // "order_id" rather than "orderId"
-  bool always_print_primitive_fields = false;  // print fields holding their default
+  bool preserve_proto_field_names = false;    // true: "order_id" rather than "orderId"
+  bool always_print_primitive_fields = true;  // print fields holding their default
 };
 
 class schema;

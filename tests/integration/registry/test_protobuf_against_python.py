@@ -394,11 +394,22 @@ def test_json_to_binary_agrees_with_python(tool, compiled):
         assert "error" not in answer, (request["json"], answer)
         assert answer["hex"] == parsed.SerializeToString(deterministic=True).hex(), request["json"]
         assert bytes.fromhex(answer["indexes_hex"] + answer["hex"]) == framed_tail, request["json"]
-        decode_requests.append({"op": "decode", "schema": schema, "references": references,
-                                "message": cls.DESCRIPTOR.full_name, "hex": answer["hex"]})
-    for answer, (cls, parsed, _) in zip(ask(tool, decode_requests), expected):
-        assert "error" not in answer, answer
-        assert json_format.Parse(answer["json"], cls()) == parsed, answer["json"]
+        decode = {"op": "decode", "schema": schema, "references": references,
+                  "message": cls.DESCRIPTOR.full_name, "hex": answer["hex"]}
+        # Only what is set, so the JSON says exactly which proto2 fields are present...
+        decode_requests.append(dict(decode, defaults=False))
+        # ... and as Confluent's REST Proxy prints: camelCase names, defaults included
+        # (which for proto2 marks every optional field present).
+        decode_requests.append(decode)
+    decoded = ask(tool, decode_requests)
+    proto3 = "proto2" not in name
+    for exact, confluent_style, (cls, parsed, _) in zip(decoded[::2], decoded[1::2], expected):
+        assert "error" not in exact, exact
+        assert json_format.Parse(exact["json"], cls()) == parsed, exact["json"]
+        assert "error" not in confluent_style, confluent_style
+        assert "_" not in "".join(json.loads(confluent_style["json"]).keys())
+        if proto3:
+            assert json_format.Parse(confluent_style["json"], cls()) == parsed, confluent_style
 
 
 def test_invalid_json_and_schemas_are_errors(tool):

@@ -5,7 +5,8 @@
 //         "indexes": {"pkg.Msg": [0, 1], ...}}
 //   {"op": "encode", "schema": S, "references": [...], "message": NAME?, "json": "..."}
 //     -> {"message": NAME, "hex": "<binary>", "indexes_hex": "<Confluent message indexes>"}
-//   {"op": "decode", "schema": S, "references": [...], "message": NAME, "hex": "..."}
+//   {"op": "decode", "schema": S, "references": [...], "message": NAME, "hex": "...",
+//    "defaults": BOOL?, "proto_names": BOOL?}   (absent: Confluent REST Proxy's printing)
 //     -> {"json": "..."}
 //   {"op": "compat", "original": S, "update": S, "original_references": [...],
 //    "update_references": [...]}
@@ -96,8 +97,15 @@ bj::object encode_op(const pb::schema& s, const bj::object& request) {
 }
 
 bj::object decode_op(const pb::schema& s, const bj::object& request) {
-  auto json =
-      s.binary_to_json(string_field(request, "message"), from_hex(string_field(request, "hex")));
+  pb::json_print_options options;
+  if (const auto* v = request.if_contains("defaults"); v && v->is_bool()) {
+    options.always_print_primitive_fields = v->get_bool();
+  }
+  if (const auto* v = request.if_contains("proto_names"); v && v->is_bool()) {
+    options.preserve_proto_field_names = v->get_bool();
+  }
+  auto json = s.binary_to_json(string_field(request, "message"),
+                               from_hex(string_field(request, "hex")), options);
   if (!json.ok()) return error_reply(json.err().message());
   return {{"json", *json}};
 }
