@@ -147,7 +147,62 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
+// libprotoc's parser recurses once per nested block with no limit of its own, so text
+// nested deep enough would exhaust the stack. The pool refuses messages nested deeper
+// than 32 anyway; blocks nested deeper than this are refused before parsing.
+constexpr int max_block_depth = 100;
+
+status check_block_depth(std::string_view text) {
+  int depth = 0;
+  int line = 0;
+  int column = 0;
+  char quote = 0;  // inside a string literal opened by this character
+  bool line_comment = false;
+  bool block_comment = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      line_comment = false;
+      continue;
+    }
+    ++column;
+    if (line_comment) continue;
+    if (block_comment) {
+      if (c == '*' && next == '/') block_comment = false, ++i, ++column;
+      continue;
+    }
+    if (quote) {
+      if (c == '\\') {
+        ++i, ++column;
+      } else if (c == quote) {
+        quote = 0;
+      }
+      continue;
+    }
+    if (c == '/' && next == '/') {
+      line_comment = true;
+    } else if (c == '/' && next == '*') {
+      block_comment = true;
+      ++i, ++column;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '{') {
+      if (++depth > max_block_depth) {
+        return make_error(errc::parse_error, "{}blocks nested deeper than {}",
+                          location_prefix(line, column - 1), max_block_depth);
+      }
+    } else if (c == '}') {
+      --depth;
+    }
+  }
+  return {};
+}
+
 result<std::unique_ptr<source_file>> parse_proto_text(std::string_view text) {
+  WHARF_RETURN_IF_ERROR(check_block_depth(text));
   auto file = std::make_unique<source_file>();
   file->locations = std::make_unique<gp::compiler::SourceLocationTable>();
   gp::io::ArrayInputStream input(text.data(), static_cast<int>(text.size()));

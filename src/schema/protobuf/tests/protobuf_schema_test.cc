@@ -92,6 +92,23 @@ message A {
   EXPECT_NE(message.find("cannot be written"), std::string::npos) << message;
 }
 
+TEST(ProtobufSchema, DeepNestingIsAnErrorNotACrash) {
+  std::string deep = "syntax = \"proto3\";\n";
+  for (int i = 0; i < 100000; ++i) deep += "message a {";
+  for (int i = 0; i < 100000; ++i) deep += "}";
+  auto message = parse_error(deep);
+  EXPECT_NE(message.find("nested deeper than"), std::string::npos) << message;
+  // Braces inside strings and comments do not count.
+  std::string braces(500, '{');
+  EXPECT_TRUE(parse_ok("syntax = \"proto3\";\n// " + braces + "\n/* " + braces +
+                       " */\nmessage A { string s = 1 [json_name = \"" + braces + "\"]; }"));
+  // Within the limit, the pool's own nesting limit answers.
+  std::string nested = "syntax = \"proto3\";\n";
+  for (int i = 0; i < 40; ++i) nested += "message a {";
+  for (int i = 0; i < 40; ++i) nested += "}";
+  EXPECT_NE(parse_error(nested).find("recursion limit"), std::string::npos);
+}
+
 TEST(ProtobufSchema, MissingImportIsNamed) {
   auto message = parse_error(
       "syntax = \"proto3\";\nimport \"other.proto\";\nmessage A {\n  Other o = 1;\n}\n");
