@@ -7,6 +7,7 @@
 #include "schema/protobuf/protobuf_compatibility.h"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -87,6 +88,9 @@ bool same_file(const gp::FileDescriptor* a, const gp::FileDescriptor* b) {
   b->CopyTo(&proto_b);
   return proto_a.SerializeAsString() == proto_b.SerializeAsString();
 }
+
+using same_import_cache =
+    std::map<std::pair<const gp::FileDescriptor*, const gp::FileDescriptor*>, bool>;
 
 class differ {
  public:
@@ -367,10 +371,11 @@ class differ {
     // Types declared in the compared schemas themselves are compared where they are
     // declared; an imported type is compared unless both sides import the same file.
     bool declared_in_schemas = original->file() == original_file_ && update->file() == update_file_;
-    if (declared_in_schemas || same_file(original->file(), update->file())) return;
+    if (declared_in_schemas || same_import(original->file(), update->file())) return;
     // The referenced message is compared in a context of its own, rooted at its name.
     differ nested(original_file_, update_file_);
     nested.messages_in_scope_ = messages_in_scope_;
+    nested.same_imports_ = same_imports_;
     std::string part;
     for (char c : original_local) {
       if (c == '.') {
@@ -388,6 +393,15 @@ class differ {
       differences_.push_back(std::move(d));
     }
     if (!nested_compatible) add(field_named_type_changed);
+  }
+
+  // same_file, remembered: a schema may use many types of one import.
+  bool same_import(const gp::FileDescriptor* original, const gp::FileDescriptor* update) {
+    auto key = std::pair(original, update);
+    auto it = same_imports_->find(key);
+    if (it == same_imports_->end())
+      it = same_imports_->emplace(key, same_file(original, update)).first;
+    return it->second;
   }
 
   class path_scope {
@@ -417,6 +431,8 @@ class differ {
   std::vector<std::string> path_;
   std::set<const gp::Descriptor*> messages_in_scope_;
   std::vector<difference> differences_;
+  // Shared with the differs comparing imported types.
+  std::shared_ptr<same_import_cache> same_imports_ = std::make_shared<same_import_cache>();
 };
 
 }  // namespace
