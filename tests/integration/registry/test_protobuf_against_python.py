@@ -221,9 +221,10 @@ def random_message(cls, rng: random.Random, depth: int = 0):
 
 def scalar_value(field, rng: random.Random):
     t = field.type
-    if t in (FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_SFIXED32):
+    F = FieldDescriptor
+    if t in (F.TYPE_INT32, F.TYPE_SINT32, F.TYPE_SFIXED32):
         return rng.choice([0, 1, -1, 2**31 - 1, -(2**31), rng.randint(-(2**31), 2**31 - 1)])
-    if t in (FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_SINT64, FieldDescriptor.TYPE_SFIXED64):
+    if t in (F.TYPE_INT64, F.TYPE_SINT64, F.TYPE_SFIXED64):
         return rng.choice([0, -1, 2**63 - 1, -(2**63), rng.randint(-(2**63), 2**63 - 1)])
     if t in (FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_FIXED32):
         return rng.choice([0, 2**32 - 1, rng.randint(0, 2**32 - 1)])
