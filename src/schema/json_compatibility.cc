@@ -879,8 +879,8 @@ class comparer {
                                          std::string_view property) const {
     if (const auto* patterns = member_object(o, "patternProperties")) {
       for (const auto& entry : *patterns) {
-        const std::regex* regex = owner.compiled(entry.key());
-        if (regex && std::regex_search(property.begin(), property.end(), *regex)) {
+        const std::wregex* regex = owner.compiled(entry.key());
+        if (regex && std::regex_search(to_utf32(property), *regex)) {
           return &entry.value();
         }
       }

@@ -273,10 +273,40 @@ constexpr std::string_view non_negative_integer_keywords[] = {
     "minLength",     "maxLength",     "minItems",    "maxItems",
     "minProperties", "maxProperties", "minContains", "maxContains"};
 constexpr std::string_view string_keywords[] = {
-    "$schema", "$ref",        "$anchor", "$dynamicRef",      "$dynamicAnchor", "$comment",
-    "title",   "description", "format",  "contentMediaType", "contentEncoding"};
+    "$schema", "$ref",        "$anchor", "$dynamicRef",      "$dynamicAnchor",  "$comment",
+    "title",   "description", "format",  "contentMediaType", "contentEncoding", "pattern"};
 
 }  // namespace
+
+std::wstring to_utf32(std::string_view utf8) {
+  std::wstring out;
+  out.reserve(utf8.size());
+  for (std::size_t i = 0; i < utf8.size();) {
+    auto byte = static_cast<unsigned char>(utf8[i]);
+    int extra = byte < 0x80 ? 0 : byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : byte >= 0xC0 ? 1 : -1;
+    if (extra < 0 || i + static_cast<std::size_t>(extra) >= utf8.size() + (extra == 0)) {
+      // A stray continuation byte or a truncated sequence.
+      out += static_cast<wchar_t>(0xFFFD);
+      ++i;
+      continue;
+    }
+    std::uint32_t code = extra == 0 ? byte : byte & (0x3F >> extra);
+    bool valid = true;
+    for (int k = 1; k <= extra; ++k) {
+      auto next = static_cast<unsigned char>(utf8[i + static_cast<std::size_t>(k)]);
+      if ((next & 0xC0) != 0x80) valid = false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (!valid) {
+      out += static_cast<wchar_t>(0xFFFD);
+      ++i;
+      continue;
+    }
+    out += static_cast<wchar_t>(code);
+    i += static_cast<std::size_t>(extra) + 1;
+  }
+  return out;
+}
 
 std::string serialize(const bj::value& value, bool sort_keys) {
   std::string out;
@@ -365,7 +395,7 @@ class schema_loader {
     // std::regex throws on a bad pattern; the exception stays inside this function.
     try {
       target_.patterns_.emplace(std::string(pattern),
-                                std::regex(std::string(pattern), std::regex::ECMAScript));
+                                std::wregex(to_utf32(pattern), std::regex::ECMAScript));
     } catch (const std::regex_error& e) {
       return make_error(errc::invalid_argument, "invalid regular expression '{}' at '#{}': {}",
                         pattern, pointer, e.what());
@@ -591,7 +621,7 @@ const bj::value* schema::ref_target(const bj::object& holder) const {
   return it == refs_.end() ? nullptr : it->second;
 }
 
-const std::regex* schema::compiled(std::string_view pattern) const {
+const std::wregex* schema::compiled(std::string_view pattern) const {
   auto it = patterns_.find(pattern);
   return it == patterns_.end() ? nullptr : &it->second;
 }

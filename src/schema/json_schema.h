@@ -41,8 +41,9 @@ class schema {
   // The schema a `$ref` in `holder` (the object holding the keyword) points to; null
   // when `holder` has no `$ref` (parse() made sure every `$ref` resolves).
   const boost::json::value* ref_target(const boost::json::object& holder) const;
-  // The compiled `pattern` / `patternProperties` key, compiled by parse().
-  const std::regex* compiled(std::string_view pattern) const;
+  // The compiled `pattern` / `patternProperties` key, compiled by parse(). Patterns work
+  // on code points (UTF-32), so "." matches one character as JSON Schema means.
+  const std::wregex* compiled(std::string_view pattern) const;
 
   // Compact JSON in the document's own key order (Confluent's canonicalString()).
   std::string canonical_string() const;
@@ -59,7 +60,7 @@ class schema {
   // documents_[0] is the schema itself, then its references.
   std::vector<std::unique_ptr<boost::json::value>> documents_;
   std::unordered_map<const boost::json::object*, const boost::json::value*> refs_;
-  std::map<std::string, std::regex, std::less<>> patterns_;
+  std::map<std::string, std::wregex, std::less<>> patterns_;
 };
 
 // Compact JSON: numbers as Jackson prints them (1.0 stays "1.0"), keys sorted or not.
@@ -67,6 +68,9 @@ std::string serialize(const boost::json::value& value, bool sort_keys);
 
 // Appends a JSON pointer token with "~" and "/" escaped.
 std::string pointer_append(std::string_view pointer, std::string_view token);
+
+// UTF-8 to code points for the regular expressions (invalid bytes become U+FFFD).
+std::wstring to_utf32(std::string_view utf8);
 
 // Equality as JSON Schema means it: 1 == 1.0, true != 1, objects unordered.
 bool json_equal(const boost::json::value& a, const boost::json::value& b);

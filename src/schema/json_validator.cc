@@ -297,8 +297,8 @@ class validator {
            fmt::format("'{}' is too long", std::string_view(text)));
     }
     if (const auto* v = node.if_contains("pattern")) {
-      const std::regex* pattern = schema_.compiled(v->get_string());
-      if (pattern && !std::regex_search(text.begin(), text.end(), *pattern)) {
+      const std::wregex* pattern = schema_.compiled(v->get_string());
+      if (pattern && !std::regex_search(to_utf32(text), *pattern)) {
         ok = false;
         fail(report, instance, pointer_append(where, "pattern"),
              fmt::format("'{}' does not match '{}'", std::string_view(text),
@@ -434,8 +434,8 @@ class validator {
       }
       if (patterns) {
         for (const auto& pattern : patterns->get_object()) {
-          const std::regex* compiled = schema_.compiled(pattern.key());
-          if (compiled && std::regex_search(member.key().begin(), member.key().end(), *compiled)) {
+          const std::wregex* compiled = schema_.compiled(pattern.key());
+          if (compiled && std::regex_search(to_utf32(member.key()), *compiled)) {
             matched = true;
             ok = check(pattern.value(), member.value(), at,
                        pointer_append(pointer_append(where, "patternProperties"), pattern.key()),
