@@ -284,7 +284,8 @@ std::wstring to_utf32(std::string_view utf8) {
   for (std::size_t i = 0; i < utf8.size();) {
     auto byte = static_cast<unsigned char>(utf8[i]);
     int extra = byte < 0x80 ? 0 : byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : byte >= 0xC0 ? 1 : -1;
-    if (extra < 0 || i + static_cast<std::size_t>(extra) >= utf8.size() + (extra == 0)) {
+    bool truncated = extra > 0 && i + static_cast<std::size_t>(extra) >= utf8.size();
+    if (extra < 0 || truncated) {
       // A stray continuation byte or a truncated sequence.
       out += static_cast<wchar_t>(0xFFFD);
       ++i;
@@ -325,11 +326,23 @@ class schema_loader {
   }
 
   status resolve_all() {
-    for (const auto& pending : pending_refs_) {
+    // Index loop: checking a target found in no schema position may add refs.
+    for (std::size_t i = 0; i < pending_refs_.size(); ++i) {
+      pending_ref pending = pending_refs_[i];
       const bj::value* target = resolve(pending.base, pending.ref);
       if (!target) {
         return make_error(errc::invalid_argument, "$ref at '#{}' does not resolve: '{}'",
                           pending.pointer, pending.ref);
+      }
+      if (!scanned_.count(target)) {
+        // A pointer into JSON no keyword marks as a schema ("#/properties", "#/x-data"):
+        // it must hold a schema too, checked like the others.
+        auto status =
+            scan(*target, pending.ref, without_fragment(resolve_uri(pending.base, pending.ref)), 0);
+        if (!status.ok()) {
+          return status.err().with_context(
+              fmt::format("$ref at '#{}' to '{}'", pending.pointer, pending.ref));
+        }
       }
       target_.refs_[pending.holder] = target;
     }
@@ -405,6 +418,7 @@ class schema_loader {
 
   status scan(const bj::value& value, const std::string& pointer, std::string base, int depth) {
     if (depth > 200) return make_error(errc::invalid_argument, "schema nested too deeply");
+    if (!scanned_.insert(&value).second) return {};
     if (value.is_bool()) return {};
     if (!value.is_object()) {
       return make_error(errc::invalid_argument,
@@ -580,6 +594,7 @@ class schema_loader {
   std::map<std::string, const bj::value*> resources_;
   std::map<std::string, const bj::value*> anchors_;
   std::vector<pending_ref> pending_refs_;
+  std::set<const bj::value*> scanned_;
 };
 
 result<schema_ptr> schema::parse(std::string_view text, const std::vector<reference>& references) {

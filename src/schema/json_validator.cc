@@ -76,6 +76,7 @@ class validator {
   // `errors` when `report`, else only answers.
   bool check(const bj::value& node, const bj::value& value, const std::string& instance,
              const std::string& where, bool report) {
+    if (!node.is_object() && !node.is_bool()) return true;  // parse() lets none through
     if (node.is_bool()) {
       if (!node.get_bool())
         fail(report, instance, where, "no value is allowed here (false schema)");
