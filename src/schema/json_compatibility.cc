@@ -878,7 +878,7 @@ class comparer {
     if (const auto* patterns = member_object(o, "patternProperties")) {
       for (const auto& entry : *patterns) {
         const std::wregex* regex = owner.compiled(entry.key());
-        if (regex && std::regex_search(to_utf32(property), *regex)) {
+        if (regex && pattern_matches(*regex, property)) {
           return &entry.value();
         }
       }

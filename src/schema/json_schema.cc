@@ -309,6 +309,14 @@ std::wstring to_utf32(std::string_view utf8) {
   return out;
 }
 
+bool pattern_matches(const std::wregex& pattern, std::string_view text) {
+  try {
+    return std::regex_search(to_utf32(text), pattern);
+  } catch (const std::regex_error&) {
+    return false;
+  }
+}
+
 std::string serialize(const bj::value& value, bool sort_keys) {
   std::string out;
   append_json(out, value, sort_keys);

@@ -72,6 +72,10 @@ std::string pointer_append(std::string_view pointer, std::string_view token);
 // UTF-8 to code points for the regular expressions (invalid bytes become U+FFFD).
 std::wstring to_utf32(std::string_view utf8);
 
+// Whether `pattern` matches somewhere in `text` (JSON Schema's patterns are not anchored).
+// A regex engine error (std::regex_error) counts as no match.
+bool pattern_matches(const std::wregex& pattern, std::string_view text);
+
 // Equality as JSON Schema means it: 1 == 1.0, true != 1, objects unordered.
 bool json_equal(const boost::json::value& a, const boost::json::value& b);
 

@@ -299,7 +299,7 @@ class validator {
     }
     if (const auto* v = node.if_contains("pattern")) {
       const std::wregex* pattern = schema_.compiled(v->get_string());
-      if (pattern && !std::regex_search(to_utf32(text), *pattern)) {
+      if (pattern && !pattern_matches(*pattern, text)) {
         ok = false;
         fail(report, instance, pointer_append(where, "pattern"),
              fmt::format("'{}' does not match '{}'", std::string_view(text),
@@ -436,7 +436,7 @@ class validator {
       if (patterns) {
         for (const auto& pattern : patterns->get_object()) {
           const std::wregex* compiled = schema_.compiled(pattern.key());
-          if (compiled && std::regex_search(to_utf32(member.key()), *compiled)) {
+          if (compiled && pattern_matches(*compiled, member.key())) {
             matched = true;
             ok = check(pattern.value(), member.value(), at,
                        pointer_append(pointer_append(where, "patternProperties"), pattern.key()),
