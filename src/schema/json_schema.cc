@@ -3,6 +3,7 @@
 #include "schema/json_schema.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -82,21 +83,19 @@ void append_double(std::string& out, double d) {
   double magnitude = std::fabs(d);
   if (magnitude == 0 || (magnitude >= 1e-3 && magnitude < 1e7)) {
     if (d == std::floor(d)) {
-      out += fmt::format("{}.0", static_cast<std::int64_t>(d));
+      out +=
+          fmt::format("{}{}.0", std::signbit(d) && d == 0 ? "-" : "", static_cast<std::int64_t>(d));
     } else {
       out += fmt::format("{}", d);
     }
     return;
   }
-  // Scientific: shortest digits, Java's "E" exponent without "+" or leading zeros.
-  std::string text = fmt::format("{:e}", d);
-  std::string shortest = fmt::format("{}", d);
-  if (shortest.find('e') != std::string::npos) text = shortest;
+  // Scientific: the shortest digits that read back the same, in Java's form ("E", no
+  // "+", no leading zeros in the exponent).
+  char buffer[64];
+  auto written = std::to_chars(buffer, buffer + sizeof buffer, d, std::chars_format::scientific);
+  std::string text(buffer, written.ptr);
   auto e = text.find('e');
-  if (e == std::string::npos) {
-    out += text;
-    return;
-  }
   std::string mantissa = text.substr(0, e);
   int exponent = std::stoi(text.substr(e + 1));
   if (mantissa.find('.') == std::string::npos) mantissa += ".0";
