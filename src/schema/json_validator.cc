@@ -3,6 +3,7 @@
 // just tried.
 #include "schema/json_validator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -54,6 +55,72 @@ bool is_multiple_of(const bj::value& v, const bj::value& divisor) {
   double quotient = x / d;
   if (!std::isfinite(quotient)) return false;
   return quotient == std::floor(quotient);
+}
+
+// A text equal for items JSON Schema calls equal (1 and 1.0 alike, keys sorted), so
+// duplicates sort next to each other.
+void append_equality_key(std::string& out, const bj::value& v) {
+  if (auto number = as_number(v)) {
+    out += fmt::format("n{}", *number);
+    return;
+  }
+  if (v.is_array()) {
+    out += '[';
+    for (const auto& item : v.get_array()) {
+      append_equality_key(out, item);
+      out += ',';
+    }
+    out += ']';
+    return;
+  }
+  if (v.is_object()) {
+    std::vector<const bj::key_value_pair*> members;
+    for (const auto& member : v.get_object()) members.push_back(&member);
+    std::sort(members.begin(), members.end(),
+              [](const auto* a, const auto* b) { return a->key() < b->key(); });
+    out += '{';
+    for (const auto* member : members) {
+      out += serialize(bj::value(member->key()), false);
+      out += ':';
+      append_equality_key(out, member->value());
+      out += ',';
+    }
+    out += '}';
+    return;
+  }
+  out += serialize(v, false);
+}
+
+bool all_unique(const bj::array& items) {
+  if (items.size() <= 32) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      for (std::size_t j = i + 1; j < items.size(); ++j) {
+        if (json_equal(items[i], items[j])) return false;
+      }
+    }
+    return true;
+  }
+  // Large arrays: sort by key, then confirm candidates with json_equal (two integers
+  // beyond 2^53 can share a key without being equal).
+  std::vector<std::pair<std::string, std::size_t>> keys;
+  keys.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::string key;
+    append_equality_key(key, items[i]);
+    keys.emplace_back(std::move(key), i);
+  }
+  std::sort(keys.begin(), keys.end());
+  for (std::size_t start = 0; start < keys.size();) {
+    std::size_t end = start + 1;
+    while (end < keys.size() && keys[end].first == keys[start].first) ++end;
+    for (std::size_t i = start; i < end; ++i) {
+      for (std::size_t j = i + 1; j < end; ++j) {
+        if (json_equal(items[keys[i].second], items[keys[j].second])) return false;
+      }
+    }
+    start = end;
+  }
+  return true;
 }
 
 class validator {
@@ -323,13 +390,7 @@ class validator {
       fail(report, instance, pointer_append(where, "maxItems"), "the array is too long");
     }
     if (const auto* v = node.if_contains("uniqueItems"); v && v->get_bool()) {
-      bool unique = true;
-      for (std::size_t i = 0; i < items.size() && unique; ++i) {
-        for (std::size_t j = i + 1; j < items.size() && unique; ++j) {
-          unique = !json_equal(items[i], items[j]);
-        }
-      }
-      if (!unique) {
+      if (!all_unique(items)) {
         ok = false;
         fail(report, instance, pointer_append(where, "uniqueItems"),
              "the array has non-unique elements");

@@ -77,6 +77,17 @@ TEST(JsonValidator, EnumConstAndUniqueItemsUseJsonEquality) {
   EXPECT_TRUE(valid(R"({"uniqueItems": true})", "[1, true]"));
 }
 
+TEST(JsonValidator, UniqueItemsInLargeArrays) {
+  std::string items = "[";
+  for (int i = 0; i < 200; ++i) items += std::to_string(i) + ", ";
+  EXPECT_TRUE(valid(R"({"uniqueItems": true})", items + R"({"a": 1, "b": [2]}])"));
+  EXPECT_FALSE(valid(R"({"uniqueItems": true})", items + "150.0]"));
+  EXPECT_FALSE(
+      valid(R"({"uniqueItems": true})", items + R"({"a": 1, "b": [2]}, {"b": [2.0], "a": 1}])"));
+  // Same double, different integers.
+  EXPECT_TRUE(valid(R"({"uniqueItems": true})", items + "9007199254740993, 9007199254740992]"));
+}
+
 TEST(JsonValidator, ArraysTupleAndContains) {
   EXPECT_TRUE(valid(R"({"items": [{"type": "string"}], "additionalItems": false})", R"(["a"])"));
   EXPECT_EQ(failures(R"({"items": [{"type": "string"}], "additionalItems": false})", R"(["a", 1])"),
