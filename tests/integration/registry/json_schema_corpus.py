@@ -352,3 +352,56 @@ SCHEMA_CHECKS = [
 
 def as_lines(cases: list[dict]) -> str:
     return "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+
+
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+
+def to_2020_12(schema: object, rng: random.Random, top: bool = True) -> object:
+    """The same schema in draft 2020-12's words: $defs, prefixItems and items for the
+    rest, dependentRequired / dependentSchemas, and (now and then) minContains and
+    maxContains. Keywords beside $ref count from 2019-09 on, so the meaning changes there
+    too, for both validators alike."""
+    if isinstance(schema, list):
+        return [to_2020_12(s, rng, False) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, object] = {}
+    for key, value in schema.items():
+        if key in ("enum", "const"):
+            out[key] = value
+        elif key == "definitions":
+            out["$defs"] = {k: to_2020_12(v, rng, False) for k, v in value.items()}
+        elif key == "$ref":
+            out["$ref"] = value.replace("#/definitions/", "#/$defs/")
+        elif key == "items" and isinstance(value, list):
+            out["prefixItems"] = to_2020_12(value, rng, False)
+            if "additionalItems" in schema:
+                out["items"] = to_2020_12(schema["additionalItems"], rng, False)
+        elif key == "additionalItems":
+            continue
+        elif key == "dependencies":
+            for trigger, dependency in value.items():
+                if isinstance(dependency, list):
+                    out.setdefault("dependentRequired", {})[trigger] = dependency
+                else:
+                    out.setdefault("dependentSchemas", {})[trigger] = to_2020_12(
+                        dependency, rng, False)
+        elif isinstance(value, dict) and key in ("properties", "patternProperties"):
+            out[key] = {k: to_2020_12(v, rng, False) for k, v in value.items()}
+        else:
+            out[key] = to_2020_12(value, rng, False)
+    if "contains" in out and rng.random() < 0.5:
+        out["minContains"] = rng.randint(0, 2)
+        if rng.random() < 0.5:
+            out["maxContains"] = rng.randint(1, 3)
+    if top:
+        out["$schema"] = DRAFT_2020_12
+    return out
+
+
+def corpus_2020_12(seed: int, schemas: int, instances_per_schema: int) -> list[dict]:
+    rng = random.Random(seed)
+    return [{"schema": to_2020_12(case["schema"], rng) if isinstance(case["schema"], dict)
+             else case["schema"], "instance": case["instance"]}
+            for case in corpus(seed, schemas, instances_per_schema)]

@@ -1,6 +1,6 @@
 """Wharf's JSON Schema validator (src/schema/json_validator, which the REST Proxy's
 `jsonschema` format uses to refuse records) agrees with Python's jsonschema
-(Draft7Validator) on every verdict over a generated corpus of schemas and instances plus
+(Draft7Validator, and Draft202012Validator for the corpus in 2020-12's words) on every verdict over a generated corpus of schemas and instances plus
 hand-made edge cases, and both refuse the same malformed schemas. Wharf's side runs
 through src/schema's json_schema_tool over the same lines."""
 
@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from backends import wharf_binary
-from json_schema_corpus import EDGE_CASES, SCHEMA_CHECKS, as_lines, corpus
+from json_schema_corpus import EDGE_CASES, SCHEMA_CHECKS, as_lines, corpus, corpus_2020_12
 
 SEED = int(os.environ.get("WHARF_JSON_SCHEMA_SEED", "20261126"))
 SCHEMAS = int(os.environ.get("WHARF_JSON_SCHEMA_SCHEMAS", "4000"))
@@ -38,7 +38,9 @@ def run(command: list[str], mode: str, text: str) -> list[str]:
 
 
 def python_verdict(schema, instance) -> str:
-    return "VALID" if jsonschema.Draft7Validator(schema).is_valid(instance) else "INVALID"
+    # validator_for: Draft7Validator unless the schema names its dialect ($schema).
+    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    return "VALID" if validator(schema).is_valid(instance) else "INVALID"
 
 
 def compare(wharf_tool, cases: list[dict]) -> collections.Counter:
@@ -62,6 +64,16 @@ def test_generated_corpus_verdicts_agree(wharf_tool):
     cases = corpus(SEED, SCHEMAS, INSTANCES)
     verdicts = compare(wharf_tool, cases)
     # The corpus must exercise both outcomes in earnest, or the test proves little.
+    assert verdicts["VALID"] > len(cases) // 5, verdicts
+    assert verdicts["INVALID"] > len(cases) // 5, verdicts
+
+
+def test_generated_2020_12_corpus_verdicts_agree(wharf_tool):
+    """The same corpus in draft 2020-12's keywords (prefixItems, dependentRequired,
+    dependentSchemas, minContains/maxContains, $ref with siblings), against
+    Draft202012Validator."""
+    cases = corpus_2020_12(SEED + 1, SCHEMAS // 2, INSTANCES)
+    verdicts = compare(wharf_tool, cases)
     assert verdicts["VALID"] > len(cases) // 5, verdicts
     assert verdicts["INVALID"] > len(cases) // 5, verdicts
 
