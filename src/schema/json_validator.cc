@@ -123,6 +123,22 @@ bool all_unique(const bj::array& items) {
   return true;
 }
 
+// What a schema evaluated at one instance location (draft 2019-09's annotations), for
+// unevaluatedProperties and unevaluatedItems.
+struct annotations {
+  std::set<std::string> properties;
+  std::set<std::size_t> items;
+  std::size_t prefix = 0;  // items [0, prefix) evaluated
+  bool all_items = false;
+
+  void merge(const annotations& other) {
+    properties.insert(other.properties.begin(), other.properties.end());
+    items.insert(other.items.begin(), other.items.end());
+    prefix = std::max(prefix, other.prefix);
+    all_items = all_items || other.all_items;
+  }
+};
+
 class validator {
  public:
   validator(const schema& s, std::size_t max_errors) : schema_(s), max_errors_(max_errors) {
@@ -141,8 +157,9 @@ class validator {
 
   // Validates `value` at `instance` against `node` at `where`; reports failures into
   // `errors` when `report`, else only answers.
+  // `evaluated`, when given, receives what a valid `node` evaluated (2019-09+).
   bool check(const bj::value& node, const bj::value& value, const std::string& instance,
-             const std::string& where, bool report) {
+             const std::string& where, bool report, annotations* evaluated = nullptr) {
     if (!node.is_object() && !node.is_bool()) return true;  // parse() lets none through
     if (node.is_bool()) {
       if (!node.get_bool())
@@ -154,7 +171,7 @@ class validator {
       fail(report, instance, where, "schema recursion too deep");
       return false;
     }
-    bool ok = check_object(node.get_object(), value, instance, where, report);
+    bool ok = check_object(node.get_object(), value, instance, where, report, evaluated);
     --depth_;
     return ok;
   }
@@ -168,7 +185,52 @@ class validator {
   }
 
   bool check_object(const bj::object& node, const bj::value& value, const std::string& instance,
-                    const std::string& where, bool report) {
+                    const std::string& where, bool report, annotations* evaluated) {
+    bool track = modern_ && (evaluated || node.contains("unevaluatedProperties") ||
+                             node.contains("unevaluatedItems"));
+    annotations local;
+    bool ok = check_keywords(node, value, instance, where, report, track ? &local : nullptr);
+    if (track && (ok || (report && !full()))) {
+      ok = check_unevaluated(node, value, instance, where, report, local) && ok;
+    }
+    if (ok && evaluated) evaluated->merge(local);
+    return ok;
+  }
+
+  // unevaluatedProperties / unevaluatedItems: what no other keyword here (nor a valid
+  // in-place subschema) evaluated.
+  bool check_unevaluated(const bj::object& node, const bj::value& value,
+                         const std::string& instance, const std::string& where, bool report,
+                         annotations& local) {
+    bool ok = true;
+    if (const auto* rest = node.if_contains("unevaluatedProperties"); rest && value.is_object()) {
+      for (const auto& member : value.get_object()) {
+        std::string name(member.key());
+        if (local.properties.count(name)) continue;
+        ok = check(*rest, member.value(), pointer_append(instance, name),
+                   pointer_append(where, "unevaluatedProperties"), report) &&
+             ok;
+        local.properties.insert(std::move(name));
+        if (!ok && (!report || full())) return false;
+      }
+    }
+    if (const auto* rest = node.if_contains("unevaluatedItems");
+        rest && value.is_array() && !local.all_items) {
+      const auto& items = value.get_array();
+      for (std::size_t i = local.prefix; i < items.size(); ++i) {
+        if (local.items.count(i)) continue;
+        ok = check(*rest, items[i], pointer_append(instance, std::to_string(i)),
+                   pointer_append(where, "unevaluatedItems"), report) &&
+             ok;
+        if (!ok && (!report || full())) return false;
+      }
+      local.all_items = true;
+    }
+    return ok;
+  }
+
+  bool check_keywords(const bj::object& node, const bj::value& value, const std::string& instance,
+                      const std::string& where, bool report, annotations* evaluated) {
     bool ok = true;
     // Stops early when only an answer is wanted.
     auto done = [&] { return !ok && (!report || full()); };
@@ -182,7 +244,7 @@ class validator {
         auto key =
             std::make_pair(static_cast<const void*>(target), static_cast<const void*>(&value));
         if (active_.insert(key).second) {
-          ok = check(*target, value, instance, pointer_append(where, "$ref"), report);
+          ok = check(*target, value, instance, pointer_append(where, "$ref"), report, evaluated);
           active_.erase(key);
         }
       }
@@ -233,10 +295,12 @@ class validator {
     if (value.is_string())
       ok = check_string(node, value.get_string(), instance, where, report) && ok;
     if (done()) return false;
-    if (value.is_array()) ok = check_array(node, value.get_array(), instance, where, report) && ok;
+    if (value.is_array()) {
+      ok = check_array(node, value.get_array(), instance, where, report, evaluated) && ok;
+    }
     if (done()) return false;
     if (value.is_object()) {
-      ok = check_properties(node, value, instance, where, report) && ok;
+      ok = check_properties(node, value, instance, where, report, evaluated) && ok;
     }
     if (done()) return false;
 
@@ -244,7 +308,8 @@ class validator {
       const auto& branches = all->get_array();
       for (std::size_t i = 0; i < branches.size() && !done(); ++i) {
         ok = check(branches[i], value, instance,
-                   pointer_append(pointer_append(where, "allOf"), std::to_string(i)), report) &&
+                   pointer_append(pointer_append(where, "allOf"), std::to_string(i)), report,
+                   evaluated) &&
              ok;
       }
       if (done()) return false;
@@ -252,9 +317,12 @@ class validator {
     if (const auto* any = node.if_contains("anyOf")) {
       bool matched = false;
       for (const auto& branch : any->get_array()) {
-        if (check(branch, value, instance, where, false)) {
+        // Annotations come from every valid branch, so then all are tried.
+        annotations branch_evaluated;
+        if (check(branch, value, instance, where, false, evaluated ? &branch_evaluated : nullptr)) {
           matched = true;
-          break;
+          if (!evaluated) break;
+          evaluated->merge(branch_evaluated);
         }
       }
       if (!matched) {
@@ -266,9 +334,15 @@ class validator {
     }
     if (const auto* one = node.if_contains("oneOf")) {
       int matches = 0;
+      annotations matched_evaluated;
       for (const auto& branch : one->get_array()) {
-        if (check(branch, value, instance, where, false) && ++matches > 1) break;
+        annotations branch_evaluated;
+        if (check(branch, value, instance, where, false, evaluated ? &branch_evaluated : nullptr)) {
+          matched_evaluated = std::move(branch_evaluated);
+          if (++matches > 1) break;
+        }
       }
+      if (matches == 1 && evaluated) evaluated->merge(matched_evaluated);
       if (matches != 1) {
         ok = false;
         fail(report, instance, pointer_append(where, "oneOf"),
@@ -288,11 +362,14 @@ class validator {
       }
     }
     if (const auto* condition = node.if_contains("if")) {
-      bool holds = check(*condition, value, instance, where, false);
+      annotations condition_evaluated;
+      bool holds = check(*condition, value, instance, where, false,
+                         evaluated ? &condition_evaluated : nullptr);
+      if (holds && evaluated) evaluated->merge(condition_evaluated);
       const auto* branch = node.if_contains(holds ? "then" : "else");
       if (branch) {
-        ok = check(*branch, value, instance, pointer_append(where, holds ? "then" : "else"),
-                   report) &&
+        ok = check(*branch, value, instance, pointer_append(where, holds ? "then" : "else"), report,
+                   evaluated) &&
              ok;
       }
     }
@@ -377,7 +454,7 @@ class validator {
   }
 
   bool check_array(const bj::object& node, const bj::array& items, const std::string& instance,
-                   const std::string& where, bool report) {
+                   const std::string& where, bool report, annotations* evaluated) {
     bool ok = true;
     auto done = [&] { return !ok && (!report || full()); };
     auto item_at = [&](std::size_t i) { return pointer_append(instance, std::to_string(i)); };
@@ -429,7 +506,9 @@ class validator {
              ok;
       }
     }
+    if (evaluated) evaluated->prefix = std::max(evaluated->prefix, first_rest);
     if (rest) {
+      if (evaluated) evaluated->all_items = true;
       for (std::size_t i = first_rest; i < items.size() && !done(); ++i) {
         ok = check(*rest, items[i], item_at(i), rest_where, report) && ok;
       }
@@ -437,7 +516,12 @@ class validator {
     if (done()) return false;
     if (const auto* contains = node.if_contains("contains")) {
       std::size_t matches = 0;
-      for (const auto& item : items) matches += check(*contains, item, instance, where, false);
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (check(*contains, items[i], instance, where, false)) {
+          ++matches;
+          if (evaluated) evaluated->items.insert(i);
+        }
+      }
       std::size_t min_contains = 1;
       if (const auto* v = node.if_contains("minContains"); v && modern_) {
         min_contains = static_cast<std::size_t>(*as_number(*v));
@@ -454,7 +538,7 @@ class validator {
   }
 
   bool check_properties(const bj::object& node, const bj::value& value, const std::string& instance,
-                        const std::string& where, bool report) {
+                        const std::string& where, bool report, annotations* evaluated) {
     const bj::object& object = value.get_object();
     bool ok = true;
     auto done = [&] { return !ok && (!report || full()); };
@@ -506,6 +590,7 @@ class validator {
           }
         }
       }
+      if (evaluated && (matched || additional)) evaluated->properties.emplace(member.key());
       if (!matched && additional) {
         if (!check(*additional, member.value(), at, pointer_append(where, "additionalProperties"),
                    false)) {
@@ -549,7 +634,7 @@ class validator {
         if (dependency.value().is_array()) {
           check_required_names(dependency.value().get_array(), dependency.key(), at);
         } else {
-          ok = check(dependency.value(), value, instance, at, report) && ok;
+          ok = check(dependency.value(), value, instance, at, report, evaluated) && ok;
         }
       }
     }
@@ -566,7 +651,7 @@ class validator {
         if (!object.contains(dependency.key()) || done()) continue;
         ok = check(dependency.value(), value, instance,
                    pointer_append(pointer_append(where, "dependentSchemas"), dependency.key()),
-                   report) &&
+                   report, evaluated) &&
              ok;
       }
     }

@@ -141,6 +141,24 @@ TEST(JsonValidator, RefsIgnoreSiblingsUpToDraft7) {
   EXPECT_TRUE(valid(modern, "12"));
 }
 
+TEST(JsonValidator, UnevaluatedKeywordsSeeInPlaceSubschemas) {
+  const char* closed_union = R"({"$schema": "https://json-schema.org/draft/2020-12/schema",
+      "properties": {"kind": {}},
+      "anyOf": [{"properties": {"a": {"type": "integer"}}}, {"properties": {"b": {}}}],
+      "unevaluatedProperties": false})";
+  EXPECT_TRUE(valid(closed_union, R"({"kind": 1, "a": 2, "b": 3})"));
+  EXPECT_EQ(failures(closed_union, R"({"kind": 1, "c": 3})"), "/c@#/unevaluatedProperties");
+  // A failed branch evaluates nothing: "a" is then unevaluated.
+  EXPECT_FALSE(valid(closed_union, R"({"a": "x", "b": 3})"));
+  const char* closed_tuple = R"({"$schema": "https://json-schema.org/draft/2020-12/schema",
+      "allOf": [{"prefixItems": [{"type": "string"}]}], "contains": {"type": "integer"},
+      "unevaluatedItems": false})";
+  EXPECT_TRUE(valid(closed_tuple, R"(["a", 1, 2])"));
+  EXPECT_FALSE(valid(closed_tuple, R"(["a", 1, null])"));
+  // Draft-07 has no such keyword.
+  EXPECT_TRUE(valid(R"({"unevaluatedProperties": false})", R"({"a": 1})"));
+}
+
 TEST(JsonValidator, RecursiveSchemasAndReferences) {
   const char* tree = R"({"definitions": {"node": {"type": "object", "properties": {
       "children": {"type": "array", "items": {"$ref": "#/definitions/node"}}},

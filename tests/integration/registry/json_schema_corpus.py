@@ -359,9 +359,9 @@ DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 def to_2020_12(schema: object, rng: random.Random, top: bool = True) -> object:
     """The same schema in draft 2020-12's words: $defs, prefixItems and items for the
-    rest, dependentRequired / dependentSchemas, and (now and then) minContains and
-    maxContains. Keywords beside $ref count from 2019-09 on, so the meaning changes there
-    too, for both validators alike."""
+    rest, dependentRequired / dependentSchemas, and (now and then) minContains, maxContains,
+    unevaluatedProperties and unevaluatedItems. Keywords beside $ref count from 2019-09 on, so
+    the meaning changes there too, for both validators alike."""
     if isinstance(schema, list):
         return [to_2020_12(s, rng, False) for s in schema]
     if not isinstance(schema, dict):
@@ -391,6 +391,12 @@ def to_2020_12(schema: object, rng: random.Random, top: bool = True) -> object:
             out[key] = {k: to_2020_12(v, rng, False) for k, v in value.items()}
         else:
             out[key] = to_2020_12(value, rng, False)
+    in_place = ("allOf", "anyOf", "oneOf", "if", "$ref", "dependentSchemas")
+    if any(k in out for k in ("properties", "patternProperties") + in_place) \
+            and rng.random() < 0.3:
+        out["unevaluatedProperties"] = rng.choice([False, {"type": "integer"}, True])
+    if any(k in out for k in ("prefixItems", "contains") + in_place) and rng.random() < 0.3:
+        out["unevaluatedItems"] = rng.choice([False, {"type": "string"}])
     if "contains" in out and rng.random() < 0.5:
         out["minContains"] = rng.randint(0, 2)
         if rng.random() < 0.5:
