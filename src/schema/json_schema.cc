@@ -7,6 +7,8 @@
 #include <cmath>
 #include <set>
 
+#include <pthread.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -308,12 +310,50 @@ std::wstring to_utf32(std::string_view utf8) {
   return out;
 }
 
-bool pattern_matches(const std::wregex& pattern, std::string_view text) {
+namespace {
+
+bool search(const std::wregex& pattern, const std::wstring& subject) {
   try {
-    return std::regex_search(to_utf32(text), pattern);
-  } catch (const std::regex_error&) {
+    return std::regex_search(subject, pattern);
+  } catch (const std::exception&) {
     return false;
   }
+}
+
+struct search_job {
+  const std::wregex* pattern;
+  const std::wstring* subject;
+  bool matched = false;
+};
+
+void* run_search(void* arg) {
+  auto* job = static_cast<search_job*>(arg);
+  job->matched = search(*job->pattern, *job->subject);
+  return nullptr;
+}
+
+}  // namespace
+
+bool pattern_matches(const std::wregex& pattern, std::string_view text) {
+  std::wstring subject = to_utf32(text);
+  // libstdc++'s std::regex recurses about once per character matched: ~20,000 characters
+  // exhaust an 8 MiB thread stack. Long subjects run on a thread of their own with a deep
+  // (lazily committed) stack; beyond the cap they count as not matching.
+  constexpr std::size_t inline_limit = 1000;
+  constexpr std::size_t hard_limit = 100000;
+  constexpr std::size_t deep_stack = std::size_t{512} << 20;
+  if (subject.size() <= inline_limit) return search(pattern, subject);
+  if (subject.size() > hard_limit) return false;
+  search_job job{&pattern, &subject};
+  pthread_attr_t attributes;
+  if (pthread_attr_init(&attributes) != 0) return false;
+  pthread_t thread;
+  bool started = pthread_attr_setstacksize(&attributes, deep_stack) == 0 &&
+                 pthread_create(&thread, &attributes, run_search, &job) == 0;
+  pthread_attr_destroy(&attributes);
+  if (!started) return false;
+  pthread_join(thread, nullptr);
+  return job.matched;
 }
 
 std::string serialize(const bj::value& value, bool sort_keys) {

@@ -73,7 +73,8 @@ std::string pointer_append(std::string_view pointer, std::string_view token);
 std::wstring to_utf32(std::string_view utf8);
 
 // Whether `pattern` matches somewhere in `text` (JSON Schema's patterns are not anchored).
-// A regex engine error (std::regex_error) counts as no match.
+// A regex engine error counts as no match, and so does a text over 100,000 characters
+// (std::regex's recursion would need too deep a stack).
 bool pattern_matches(const std::wregex& pattern, std::string_view text);
 
 // Equality as JSON Schema means it: 1 == 1.0, true != 1, objects unordered.

@@ -65,6 +65,11 @@ TEST(JsonValidator, StringsCountCodePointsAndPatternsSearch) {
   EXPECT_TRUE(valid(R"({"pattern": "b"})", R"("abc")"));
   EXPECT_FALSE(valid(R"({"pattern": "^b"})", R"("abc")"));
   EXPECT_TRUE(valid(R"({"pattern": "^.$"})", R"("é")"));
+  // Long strings: std::regex recurses per character, so they get a deep stack.
+  std::string long_text(60000, 'a');
+  EXPECT_TRUE(valid(R"({"pattern": "^(a|b)*$"})", "\"" + long_text + "\""));
+  EXPECT_FALSE(valid(R"({"pattern": "^(a|b)*$"})", "\"" + long_text + "c\""));
+  EXPECT_FALSE(valid(R"({"pattern": "a"})", "\"" + std::string(100001, 'a') + "\""));
   // format is an annotation.
   EXPECT_TRUE(valid(R"({"format": "email"})", R"("not an email")"));
 }
