@@ -238,6 +238,53 @@ const bj::value* follow_pointer(const bj::value& from, std::string_view pointer)
   return at;
 }
 
+// std::regex copies a repeated atom once per count, and libstdc++ 12 overflows (undefined
+// behaviour) reading a count beyond a long: counts are capped before compiling, each and
+// multiplied together (nesting is not tracked, so the product overestimates).
+std::optional<std::string> check_repetition_counts(std::string_view pattern) {
+  constexpr std::uint64_t max_count = 10000;
+  constexpr std::uint64_t max_product = 100000;
+  std::uint64_t product = 1;
+  bool in_class = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\') {
+      ++i;
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+    } else if (c == '{') {
+      std::size_t j = i + 1;
+      std::uint64_t largest = 0;
+      bool digits = false;
+      std::uint64_t current = 0;
+      for (; j < pattern.size(); ++j) {
+        char d = pattern[j];
+        if (d >= '0' && d <= '9') {
+          digits = true;
+          current = std::min<std::uint64_t>(current * 10 + static_cast<std::uint64_t>(d - '0'),
+                                            max_count + 1);
+        } else if (d == ',') {
+          largest = std::max(largest, current);
+          current = 0;
+        } else {
+          break;
+        }
+      }
+      if (!digits || j >= pattern.size() || pattern[j] != '}') continue;
+      largest = std::max(largest, current);
+      if (largest > max_count) return fmt::format("a repetition count is over {}", max_count);
+      product = std::min(product * std::max<std::uint64_t>(largest, 1), max_product + 1);
+      if (product > max_product) {
+        return fmt::format("its repetition counts multiply to over {}", max_product);
+      }
+      i = j;
+    }
+  }
+  return std::nullopt;
+}
+
 bool is_schema_json(const bj::value& v) { return v.is_object() || v.is_bool(); }
 
 bool is_non_negative_integer(const bj::value& v) {
@@ -452,6 +499,10 @@ class schema_loader {
 
   status compile(std::string_view pattern, const std::string& pointer) {
     if (target_.patterns_.find(pattern) != target_.patterns_.end()) return {};
+    if (auto problem = check_repetition_counts(pattern)) {
+      return make_error(errc::invalid_argument, "regular expression '{}' at '#{}' refused: {}",
+                        pattern, pointer, *problem);
+    }
     // std::regex throws on a bad pattern; the exception stays inside this function.
     try {
       target_.patterns_.emplace(std::string(pattern),

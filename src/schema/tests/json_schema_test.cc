@@ -35,6 +35,12 @@ TEST(JsonSchemaParse, ErrorsNameTheKeywordAndItsPath) {
             "keyword 'minimum' at '#/items' must be a number");
   EXPECT_NE(parse_error(R"({"allOf": [{}, {"pattern": "(("}]})").find("'#/allOf/1/pattern'"),
             std::string::npos);
+  EXPECT_NE(parse_error(R"({"pattern": "a{77777777777777777777}"})").find("repetition count"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"pattern": "(a{1000}){1000}"})").find("multiply"), std::string::npos);
+  EXPECT_TRUE(
+      schema::parse(R"({"pattern": "^\\d{4}-\\d{2}-\\d{2}$", "patternProperties": {"[{]x": {}}})")
+          .ok());
   EXPECT_NE(parse_error(R"({"minLength": -1})").find("non-negative integer"), std::string::npos);
   EXPECT_NE(parse_error(R"({"multipleOf": 0})").find("multipleOf"), std::string::npos);
   EXPECT_NE(parse_error(R"({"anyOf": []})").find("anyOf"), std::string::npos);
