@@ -272,9 +272,10 @@ std::optional<std::string> check_repetition_counts(std::string_view pattern) {
           break;
         }
       }
-      if (!digits || j >= pattern.size() || pattern[j] != '}') continue;
       largest = std::max(largest, current);
+      // Checked even without a closing brace: libstdc++ reads the digits first.
       if (largest > max_count) return fmt::format("a repetition count is over {}", max_count);
+      if (!digits || j >= pattern.size() || pattern[j] != '}') continue;
       product = std::min(product * std::max<std::uint64_t>(largest, 1), max_product + 1);
       if (product > max_product) {
         return fmt::format("its repetition counts multiply to over {}", max_product);
