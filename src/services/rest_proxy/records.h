@@ -67,7 +67,6 @@ std::string iso8601_millis(std::int64_t epoch_ms);
 // ISO-8601 with a Z or +hh:mm offset, fraction optional; nullopt if malformed.
 std::optional<std::int64_t> parse_iso8601_millis(std::string_view text);
 
-
 // Appends one v2 consumer record: {"topic","key","value","partition","offset"}, with
 // key/value base64 (binary) or embedded JSON (json; bytes that are not JSON become a
 // JSON string). Schema formats: append_v2_schema_record (schema_client.h).

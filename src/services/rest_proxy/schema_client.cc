@@ -8,6 +8,8 @@
 #include "http/client.h"
 #include "kafka/client/types.h"
 #include "schema/avro_codec.h"
+#include "schema/json_schema.h"
+#include "schema/json_validator.h"
 #include "schema/protobuf/protobuf_schema.h"
 #include "services/rest_proxy/json_support.h"
 
@@ -95,8 +97,9 @@ class protobuf_record_schema final : public record_schema {
   embedded_format format() const override { return embedded_format::protobuf; }
   api_result<std::string> encode(const bj::value& datum, std::string_view what) const override {
     auto conversion_failed = [what](const std::string& why) {
-      return api_error{error_codes::json_conversion,
-                       fmt::format("Conversion of JSON to Protobuf failed for the {}: {}", what, why)};
+      return api_error{
+          error_codes::json_conversion,
+          fmt::format("Conversion of JSON to Protobuf failed for the {}: {}", what, why)};
     };
     auto message = schema_->first_message_name();
     if (!message.ok()) return conversion_failed(message.err().message());
@@ -124,6 +127,45 @@ class protobuf_record_schema final : public record_schema {
 
  private:
   proto::schema_ptr schema_;
+};
+
+// JSON Schema: the record's JSON text, checked against the schema first.
+class json_record_schema final : public record_schema {
+ public:
+  explicit json_record_schema(schema::json::schema_ptr schema) : schema_(std::move(schema)) {}
+  embedded_format format() const override { return embedded_format::jsonschema; }
+  api_result<std::string> encode(const bj::value& datum, std::string_view what) const override {
+    auto errors = schema::json::validate(*schema_, datum, 5);
+    if (!errors.empty()) {
+      std::string why;
+      for (const auto& e : errors) {
+        if (!why.empty()) why += "; ";
+        why +=
+            fmt::format("{}: {}", e.instance_pointer.empty() ? "#" : e.instance_pointer, e.message);
+      }
+      return api_error{error_codes::json_conversion,
+                       fmt::format("Conversion of JSON to Object failed for the {}: it does not "
+                                   "match its JSON Schema: {}",
+                                   what, why)};
+    }
+    std::string out;
+    json::write(datum, out);
+    return out;
+  }
+  api_result<bool> decode(std::string_view payload, std::string& out,
+                          std::string_view what) const override {
+    boost::system::error_code ec;
+    auto v = bj::parse(payload, ec);
+    if (ec) {
+      return api_error{error_codes::kafka_error,
+                       fmt::format("Error deserializing the JSON {}: {}", what, ec.message())};
+    }
+    json::write(v, out);
+    return true;
+  }
+
+ private:
+  schema::json::schema_ptr schema_;
 };
 
 std::string_view registry_type(embedded_format format) {
@@ -159,17 +201,20 @@ api_result<int> schema_client::register_schema(const std::string& subject, embed
 }
 
 api_result<bj::value> schema_client::fetch_version(const bj::value& reference) {
-  const auto* subject = reference.is_object() ? reference.get_object().if_contains("subject") : nullptr;
-  const auto* version = reference.is_object() ? reference.get_object().if_contains("version") : nullptr;
+  const auto* subject =
+      reference.is_object() ? reference.get_object().if_contains("subject") : nullptr;
+  const auto* version =
+      reference.is_object() ? reference.get_object().if_contains("version") : nullptr;
   if (!subject || !subject->is_string() || !version || !version->is_int64()) {
-    return api_error{error_codes::invalid_schema, "Schema Registry: a reference without subject "
-                                                  "and version"};
+    return api_error{error_codes::invalid_schema,
+                     "Schema Registry: a reference without subject "
+                     "and version"};
   }
-  return call("GET",
-              fmt::format("{}/subjects/{}/versions/{}", base_url_,
-                          http::percent_encode_segment(subject->get_string()),
-                          version->get_int64()),
-              "", timeout_, authorization_);
+  return call(
+      "GET",
+      fmt::format("{}/subjects/{}/versions/{}", base_url_,
+                  http::percent_encode_segment(subject->get_string()), version->get_int64()),
+      "", timeout_, authorization_);
 }
 
 api_result<std::vector<avro::schema_ptr>> schema_client::avro_references(
@@ -193,7 +238,7 @@ api_result<std::vector<avro::schema_ptr>> schema_client::avro_references(
   return resolved;
 }
 
-api_result<bool> schema_client::protobuf_references(
+api_result<bool> schema_client::named_references(
     const bj::value& references, int depth, std::vector<std::pair<std::string, std::string>>& out) {
   if (depth > max_reference_depth) {
     return api_error{error_codes::invalid_schema, "schema references nest too deep"};
@@ -207,7 +252,7 @@ api_result<bool> schema_client::protobuf_references(
     if (!text || !text->is_string()) continue;
     static const bj::value none;
     const auto* nested = ref.get_object().if_contains("references");
-    WHARF_RETURN_IF_ERROR(protobuf_references(nested ? *nested : none, depth + 1, out));
+    WHARF_RETURN_IF_ERROR(named_references(nested ? *nested : none, depth + 1, out));
     std::string import_path(name->get_string());
     bool seen = false;
     for (const auto& [have, t] : out) seen = seen || have == import_path;
@@ -227,15 +272,24 @@ api_result<record_schema_ptr> schema_client::make_schema(const std::string& type
   }
   if (type == "PROTOBUF") {
     std::vector<std::pair<std::string, std::string>> imports;
-    WHARF_RETURN_IF_ERROR(protobuf_references(references, 0, imports));
+    WHARF_RETURN_IF_ERROR(named_references(references, 0, imports));
     std::vector<proto::reference> refs;
     for (auto& [name, schema] : imports) refs.push_back({name, schema});
     auto parsed = proto::schema::parse(text, refs);
     if (!parsed.ok()) return api_error{error_codes::invalid_schema, parsed.err().message()};
     return record_schema_ptr(std::make_shared<protobuf_record_schema>(std::move(*parsed)));
   }
+  if (type == "JSON") {
+    std::vector<std::pair<std::string, std::string>> documents;
+    WHARF_RETURN_IF_ERROR(named_references(references, 0, documents));
+    std::vector<schema::json::reference> refs;
+    for (auto& [name, schema] : documents) refs.push_back({name, schema});
+    auto parsed = schema::json::schema::parse(text, refs);
+    if (!parsed.ok()) return api_error{error_codes::invalid_schema, parsed.err().message()};
+    return record_schema_ptr(std::make_shared<json_record_schema>(std::move(*parsed)));
+  }
   return api_error{error_codes::invalid_schema,
-                   fmt::format("Schemas of type {} are not supported by this REST Proxy yet", type)};
+                   fmt::format("Schemas of type {} are not supported by this REST Proxy", type)};
 }
 
 api_result<record_schema_ptr> schema_client::schema_by_id(int id) {
@@ -255,8 +309,8 @@ api_result<record_schema_ptr> schema_client::schema_by_id(int id) {
   }
   static const bj::value none;
   const auto* refs = answer.get_object().if_contains("references");
-  WHARF_ASSIGN_OR_RETURN(auto made, make_schema(type, std::string(text->get_string()),
-                                                refs ? *refs : none));
+  WHARF_ASSIGN_OR_RETURN(auto made,
+                         make_schema(type, std::string(text->get_string()), refs ? *refs : none));
   std::lock_guard lock(mutex_);
   by_id_[id] = made;
   return made;

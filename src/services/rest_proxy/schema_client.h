@@ -70,9 +70,10 @@ class schema_client {
                                             const boost::json::value& references);
   api_result<std::vector<schema::avro::schema_ptr>> avro_references(
       const boost::json::value& references, int depth);
-  // Protobuf imports, transitively, as (import path, schema text).
-  api_result<bool> protobuf_references(const boost::json::value& references, int depth,
-                                       std::vector<std::pair<std::string, std::string>>& out);
+  // Protobuf imports or JSON Schema documents, transitively, as (the name the schema uses,
+  // schema text).
+  api_result<bool> named_references(const boost::json::value& references, int depth,
+                                    std::vector<std::pair<std::string, std::string>>& out);
   api_result<boost::json::value> fetch_version(const boost::json::value& reference);
 
   std::string base_url_;

@@ -292,9 +292,9 @@ void produce_with_schema(const context_ptr& ctx, const std::string& topic, embed
       any_key = any_key || !r.key.is_null();
       any_value = any_value || !r.value.is_null();
     }
-    auto key = resolve_schema(*ctx->schemas, format, topic + "-key", request.key_schema,
-                              request.key_schema_id, any_key, error_codes::key_schema_missing,
-                              "key");
+    auto key =
+        resolve_schema(*ctx->schemas, format, topic + "-key", request.key_schema,
+                       request.key_schema_id, any_key, error_codes::key_schema_missing, "key");
     if (!key.ok()) return respond(error_response(key.err()));
     auto value = resolve_schema(*ctx->schemas, format, topic + "-value", request.value_schema,
                                 request.value_schema_id, any_value,
