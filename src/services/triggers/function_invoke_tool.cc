@@ -5,6 +5,10 @@
 //
 //   function_invoke_tool --spec fn.json [--event FILE|-] [--events FILE] [--request-id ID]
 //                        [--repeat N --threads T] [--prestart] [--log-level LEVEL]
+//                        [--noop-endpoint]
+//
+// --noop-endpoint serves a function that returns "null" on Wharf's own HTTP server in this
+// process and points the spec's url at it (a quick measurement of the HTTP kind's cost).
 //
 // Spec fields: name, url | runtime [..] | exec [..], handler, timeout_ms, concurrency,
 // memory_mb, environment {..}, working_directory.
@@ -21,6 +25,8 @@
 
 #include "base/logging.h"
 #include "http/message.h"
+#include "http/router.h"
+#include "http/server.h"
 #include "net/io_runtime.h"
 #include "services/triggers/functions.h"
 
@@ -109,10 +115,13 @@ int usage(const char* message) {
 int main(int argc, char** argv) {
   std::map<std::string, std::string> options;
   bool prestart = false;
+  bool noop_endpoint = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--prestart") {
       prestart = true;
+    } else if (arg == "--noop-endpoint") {
+      noop_endpoint = true;
     } else if (arg.starts_with("--") && i + 1 < argc) {
       options[arg.substr(2)] = argv[++i];
     } else {
@@ -147,6 +156,20 @@ int main(int argc, char** argv) {
 
   net::io_runtime io(1);
   io.start();
+  std::unique_ptr<http::server> endpoint;
+  if (noop_endpoint) {
+    auto routes = std::make_shared<http::router>();
+    routes->add("POST", "/2015-03-31/functions/function/invocations",
+                [](const http::request&) { return http::response::json(200, "null"); });
+    http::server_options endpoint_options;
+    endpoint_options.name = "noop-endpoint";
+    auto started = http::server::start(io, endpoint_options, routes, nullptr);
+    if (!started) return usage(started.err().message().c_str());
+    endpoint = std::move(*started);
+    spec->url = endpoint->url() + "/2015-03-31/functions/function/invocations";
+    spec->runtime.clear();
+    spec->exec.clear();
+  }
   auto made = triggers::make_function(std::move(*spec), io, prestart);
   if (!made) {
     std::cerr << "function_invoke_tool: " << made.err().message() << "\n";
@@ -190,6 +213,7 @@ int main(int argc, char** argv) {
   }
   fn.shutdown();
   made->reset();
+  endpoint.reset();
   io.stop();
   logging::flush_all();
   return exit_code;

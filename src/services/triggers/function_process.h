@@ -81,6 +81,7 @@ class line_splitter {
       : on_line_(std::move(on_line)), max_line_(max_line) {}
   void feed(std::string_view bytes);
   void finish();
+  bool pending() const { return !partial_.empty(); }
 
  private:
   std::function<void(std::string_view)> on_line_;

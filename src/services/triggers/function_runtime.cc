@@ -550,7 +550,12 @@ class runtime_function final : public function {
       if (child.stderr_fd() >= 0) fds.push_back({child.stderr_fd(), POLLIN, 0});
       if (child.exit_fd() >= 0) fds.push_back({child.exit_fd(), POLLIN, 0});
       int wait_ms = child.exit_fd() >= 0 ? 1000 : 50;
-      ::poll(fds.data(), fds.size(), wait_ms);
+      // A line without its newline (Java's LambdaLogger.log) goes out once output pauses.
+      if (out_lines.pending() || err_lines.pending()) wait_ms = std::min(wait_ms, 200);
+      if (::poll(fds.data(), fds.size(), wait_ms) == 0) {
+        out_lines.finish();
+        err_lines.finish();
+      }
       drain(true);
       drain(false);
       exited = child.exited();
