@@ -93,7 +93,8 @@ class line_splitter {
 // error (the caller closes it), true while it may produce more.
 bool read_available(int fd, std::string& out);
 
-// Wharf's own environment as "NAME=value" strings, overlaid with overrides.
+// Wharf's own environment (less its WHARF_* settings) as "NAME=value" strings, overlaid
+// with overrides.
 std::vector<std::string> build_environment(
     const std::vector<std::pair<std::string, std::string>>& overrides);
 

@@ -299,6 +299,10 @@ class runtime_function final : public function {
     if (slot->stopping) {
       return respond(api_error(500, "Runtime.Unavailable", "the function is shut down"));
     }
+    if (slot->child && slot->killed_for != kill_reason::none) {
+      // Killed but not yet reaped: the next invocation is for its successor.
+      return respond(api_error(500, "Runtime.Unavailable", "this runtime process is replaced"));
+    }
     auto* current = slot->current;
     if (current && !current->result && current->delivered) {
       // Asking for more without answering the last one: that invocation cannot succeed.

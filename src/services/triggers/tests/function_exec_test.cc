@@ -128,6 +128,17 @@ TEST_F(ExecFunctionTest, EnvironmentAndWorkingDirectoryApply) {
   EXPECT_EQ(r.payload, dir.path() + " hello exec-env req-6\n");
 }
 
+TEST_F(ExecFunctionTest, WharfSettingsStayOutOfTheEnvironment) {
+  ::setenv("WHARF_TEST_SECRET", "hunter2", 1);
+  ::setenv("FUNCTION_TEST_VISIBLE", "inherited", 1);
+  auto fn = make({"sh", "-c", "echo \"[$WHARF_TEST_SECRET][$FUNCTION_TEST_VISIBLE]\""});
+  ::unsetenv("WHARF_TEST_SECRET");
+  ::unsetenv("FUNCTION_TEST_VISIBLE");
+  auto r = fn->invoke("{}", "req");
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.payload, "[][inherited]\n");
+}
+
 TEST_F(ExecFunctionTest, StderrGoesToTheLogLineByLine) {
   testing::captured_log log("exec-log");
   function_spec spec;
