@@ -8,6 +8,7 @@ runtime reports."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -68,6 +69,9 @@ def test_awslambdaric_handler_gets_the_event_and_answers(tmp_path):
     assert last["outcome"] == "success", last
     assert json.loads(last["payload"])["pid"] == payload["pid"]
     assert "python handler saw 3 records" in run.log
+    # The tool shut the function down on its way out: the warm process is gone.
+    with pytest.raises(ProcessLookupError):
+        os.kill(payload["pid"], 0)
 
 
 def test_awslambdaric_timeout_kills_and_a_fresh_process_answers(tmp_path):
