@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -536,8 +537,16 @@ class runtime_function final : public function {
 
   // Copies the process's stdout and stderr to the log until it exits.
   void pump_output(child_process& child) {
-    line_splitter out_lines([this](std::string_view line) { log_->info("{}", line); });
-    line_splitter err_lines([this](std::string_view line) { log_->info("{}", line); });
+    auto log_line = [this](std::string_view line) {
+      // Lambda's runtimes join a multi-line entry (a stack trace) with '\r', which a
+      // terminal would draw over itself.
+      if (line.find('\r') == std::string_view::npos) return log_->info("{}", line);
+      std::string copy(line);
+      std::replace(copy.begin(), copy.end(), '\r', '\n');
+      log_->info("{}", copy);
+    };
+    line_splitter out_lines(log_line);
+    line_splitter err_lines(log_line);
     std::string chunk;
     auto drain = [&](bool is_stdout) {
       int fd = is_stdout ? child.stdout_fd() : child.stderr_fd();
