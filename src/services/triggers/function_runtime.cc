@@ -54,6 +54,14 @@ std::string random_hex(std::size_t digits) {
   return out;
 }
 
+std::string random_uuid() {
+  auto hex = random_hex(32);
+  hex[12] = '4';  // version 4
+  hex[16] = "89ab"[hex[16] % 4];
+  return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4),
+                     hex.substr(16, 4), hex.substr(20));
+}
+
 // X-Ray's trace header shape: Root=1-<epoch seconds hex>-<96 random bits>.
 std::string make_trace_id() {
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
@@ -203,11 +211,12 @@ class runtime_function final : public function {
                                        slot.last_start_error));
     }
     pending_invocation invocation;
-    invocation.request_id = request_id;
+    // The Runtime API needs an id to route the answer; callers normally pass one.
+    invocation.request_id = request_id.empty() ? random_uuid() : request_id;
     invocation.event = &event;
     invocation.queued_at = clock::now();
     slot.current = &invocation;
-    slot.last_request_id = request_id;
+    slot.last_request_id = invocation.request_id;
     slot.want_process = true;
     ensure_supervisor(slot);
     if (slot.waiting_next) {

@@ -151,6 +151,13 @@ TEST_F(RuntimeFunctionTest, EventGoesInAndResponseComesBack) {
   EXPECT_LE(deadline, now_ms + 5000);
 }
 
+TEST_F(RuntimeFunctionTest, AnInvocationWithoutAnIdGetsOne) {
+  auto fn = make(spec_for("runtime-no-id"));
+  auto payload = payload_of(fn->invoke("{}", ""));
+  ASSERT_TRUE(payload.contains("id"));
+  EXPECT_EQ(payload["id"].as_string().size(), 36u);
+}
+
 TEST_F(RuntimeFunctionTest, TheProcessStaysWarmBetweenInvocations) {
   auto fn = make(spec_for("runtime-warm"), true);
   auto first = pid_of(fn->invoke("{}", "a"));
