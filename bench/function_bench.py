@@ -7,7 +7,8 @@ Runs build/release/src/services/triggers/function_invoke_tool with Lambda Kafka 
     same process (--noop-endpoint), keep-alive, one connection per concurrency slot;
   - a Runtime API function under AWS's Python runtime interface client (awslambdaric)
     with a handler that returns None, one warm process per slot;
-and prints invocations/s and records/s. Both client and function share this machine's
+and, when tests/peers/fetch_lambda_java.sh has run, AWS's Java runtime interface client
+with a KafkaEvent handler that decodes every record; prints invocations/s and records/s. Both client and function share this machine's
 cores, so these are floors. The Lambda Runtime Interface Emulator, the natural peer, is
 a Go binary not served by the registries reachable here: no side-by-side column.
 
@@ -74,6 +75,18 @@ def main() -> int:
                                             "working_directory": str(work),
                                             "concurrency": args.concurrency}, []),
         }
+        # AWS's Java runtime client with tests/peers/lambda-java's KafkaEvent handler (not a
+        # no-op: it decodes every record), when tests/peers/fetch_lambda_java.sh has run.
+        java_homes = sorted((REPO / ".cache" / "peers").glob("lambda-java-*"))
+        if java_homes:
+            home = java_homes[-1]
+            kinds["runtime API (Java RIC)"] = ({
+                "name": "bench-java", "handler": "example.Handler::handleRequest",
+                "runtime": ["java", "-cp", f"{home / 'handler.jar'}:{home / 'libs'}/*",
+                            "com.amazonaws.services.lambda.runtime.api.client.AWSLambda",
+                            "example.Handler::handleRequest"],
+                "working_directory": str(work), "timeout_ms": 30_000,
+                "concurrency": args.concurrency}, [])
         print(f"{'function':<28} {'batch':>6} {'invocations/s':>14} {'records/s':>12} {'failures':>9}")
         for batch in args.batch:
             event_file = work / f"event-{batch}.json"
