@@ -1,10 +1,10 @@
 // function_invoke_tool: runs one function from outside Wharf, for integration tests and
 // quick measurements. Reads a function spec as JSON and invokes it with an event (or one
-// event per line), printing each result as a JSON line; --repeat with --threads measures
-// invocations per second instead.
+// event per line), printing each result as a JSON line (with --threads T, T invocations
+// at once); --repeat N measures invocations per second instead.
 //
 //   function_invoke_tool --spec fn.json [--event FILE|-] [--events FILE] [--request-id ID]
-//                        [--repeat N --threads T] [--prestart] [--log-level LEVEL]
+//                        [--threads T] [--repeat N] [--prestart] [--log-level LEVEL]
 //                        [--noop-endpoint]
 //
 // --noop-endpoint serves a function that returns "null" on Wharf's own HTTP server in this
@@ -206,10 +206,22 @@ int main(int argc, char** argv) {
                      repeat, failures.load(), seconds, static_cast<double>(repeat) / seconds)
               << std::endl;
   } else {
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      auto id = events.size() == 1 ? request_prefix : fmt::format("{}-{}", request_prefix, i);
-      std::cout << result_json(fn.invoke(events[i], id)) << std::endl;
-    }
+    // One invocation per event; with --threads, that many at once (results still in the
+    // events' order).
+    int threads = options.contains("threads") ? std::stoi(options["threads"]) : 1;
+    std::vector<std::string> lines(events.size());
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < events.size();) {
+        auto id = events.size() == 1 ? request_prefix : fmt::format("{}-{}", request_prefix, i);
+        lines[i] = result_json(fn.invoke(events[i], id));
+      }
+    };
+    std::vector<std::thread> workers;
+    for (int t = 1; t < threads; ++t) workers.emplace_back(work);
+    work();
+    for (auto& w : workers) w.join();
+    for (const auto& line : lines) std::cout << line << std::endl;
   }
   fn.shutdown();
   made->reset();

@@ -27,9 +27,9 @@ class Invocations:
 
 
 def invoke(spec: dict, events: list[str | dict], request_id: str = "req",
-           timeout: float = 120) -> Invocations:
-    """Invokes the function once per event, in order, in one tool process (so a runtime
-    process stays warm between them)."""
+           timeout: float = 120, threads: int = 1) -> Invocations:
+    """Invokes the function once per event, in one tool process (so a runtime process
+    stays warm between them): in order, or `threads` at a time."""
     tool = tool_path()
     if not os.access(tool, os.X_OK):
         raise AssertionError(f"{tool} not found: run `bash scripts/build.sh release`")
@@ -40,7 +40,7 @@ def invoke(spec: dict, events: list[str | dict], request_id: str = "req",
         events_file.write_text("".join(
             (e if isinstance(e, str) else json.dumps(e)) + "\n" for e in events))
         proc = subprocess.run([str(tool), "--spec", str(spec_file), "--events", str(events_file),
-                               "--request-id", request_id],
+                               "--request-id", request_id, "--threads", str(threads)],
                               capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError(f"function_invoke_tool exited with {proc.returncode}\n{proc.stderr}")

@@ -87,6 +87,22 @@ def test_awslambdaric_timeout_kills_and_a_fresh_process_answers(tmp_path):
     assert json.loads(after["payload"])["pid"] != json.loads(ok["payload"])["pid"]
 
 
+def test_awslambdaric_concurrency_runs_one_warm_process_per_slot(tmp_path):
+    (tmp_path / "nap.py").write_text(textwrap.dedent("""
+        import os, time
+        def handler(event, context):
+            time.sleep(1)
+            return os.getpid()
+    """))
+    spec = {"name": "py-parallel", "runtime": [sys.executable, "-m", "awslambdaric", "nap.handler"],
+            "handler": "nap.handler", "working_directory": str(tmp_path), "concurrency": 3,
+            "timeout_ms": 10_000}
+    run = invoke(spec, [kafka_event("t", [str(i)]) for i in range(6)], threads=3)
+    assert all(r["outcome"] == "success" for r in run.results), run.results
+    pids = {json.loads(r["payload"]) for r in run.results}
+    assert len(pids) == 3
+
+
 def test_awslambdaric_missing_handler_module_is_a_function_error(tmp_path):
     spec = python_spec(tmp_path)
     spec["runtime"][-1] = spec["handler"] = "no_such_module.handler"

@@ -2,6 +2,9 @@
 // responses, errors, timeouts and crashes with restarts, init errors, protocol errors,
 // concurrency with one warm process per slot, output to the log and shutdown.
 #include <signal.h>
+#include <sys/wait.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <future>
@@ -297,6 +300,21 @@ TEST_F(RuntimeFunctionTest, ProcessOutputGoesToTheLog) {
   }
   EXPECT_NE(text.find("runtime client"), std::string::npos) << text;
   EXPECT_NE(text.find("to stderr\n"), std::string::npos) << text;
+}
+
+TEST_F(RuntimeFunctionTest, NoChildOutlivesShutdown) {
+  auto spec = spec_for("runtime-reaped");
+  spec.concurrency = 3;
+  spec.timeout = 500ms;
+  auto fn = make(spec, true);
+  EXPECT_TRUE(fn->invoke("{}", "a").ok());
+  EXPECT_EQ(fn->invoke(R"({"action":"crash"})", "b").outcome, invocation_outcome::function_error);
+  EXPECT_EQ(fn->invoke(R"({"action":"sleep","seconds":5})", "c").outcome,
+            invocation_outcome::timed_out);
+  fn->shutdown();
+  errno = 0;
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
 }
 
 TEST_F(RuntimeFunctionTest, ShutdownKillsWarmProcesses) {
