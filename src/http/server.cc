@@ -472,6 +472,10 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server_state> state,
                                        std::string remote, bool secure) {
   const auto& opts = state->options;
   beast::flat_buffer buffer;
+  // Beast reads at most the buffer's free capacity (at least 512 bytes) at a time, and a
+  // body is moved out of the buffer as it arrives, so an unreserved buffer reads large
+  // bodies 512 bytes per system call (a 250 KB POST took ~15 ms on loopback).
+  buffer.reserve(16 * 1024);
   bool first = true;
   error_code ec;
 
