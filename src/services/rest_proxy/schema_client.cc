@@ -200,6 +200,20 @@ api_result<int> schema_client::register_schema(const std::string& subject, embed
   return static_cast<int>(id->get_int64());
 }
 
+api_result<int> schema_client::version_id(const std::string& subject, int version) {
+  WHARF_ASSIGN_OR_RETURN(
+      auto answer, call("GET",
+                        fmt::format("{}/subjects/{}/versions/{}", base_url_,
+                                    http::percent_encode_segment(subject),
+                                    version < 0 ? std::string("latest") : std::to_string(version)),
+                        "", timeout_, authorization_));
+  const auto* id = answer.is_object() ? answer.get_object().if_contains("id") : nullptr;
+  if (!id || !id->is_int64()) {
+    return api_error{error_codes::kafka_error, "Schema Registry: an answer without an id"};
+  }
+  return static_cast<int>(id->get_int64());
+}
+
 api_result<bj::value> schema_client::fetch_version(const bj::value& reference) {
   const auto* subject =
       reference.is_object() ? reference.get_object().if_contains("subject") : nullptr;

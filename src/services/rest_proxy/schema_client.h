@@ -59,6 +59,8 @@ class schema_client {
                                   const std::string& schema_text);
   // The schema with this id, references resolved.
   api_result<record_schema_ptr> schema_by_id(int id);
+  // The id of a subject's version (-1: the latest).
+  api_result<int> version_id(const std::string& subject, int version);
 
   // Avro's, for the avro format's older callers.
   api_result<int> register_avro(const std::string& subject, const std::string& schema_text) {

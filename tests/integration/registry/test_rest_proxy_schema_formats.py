@@ -228,3 +228,60 @@ def test_json_schema_serializer_and_compatibility(registry, subject):
                             data=json.dumps({"schema": '{"type": 5}', "schemaType": "JSON"}),
                             headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
     assert invalid.status_code == 422 and invalid.json()["error_code"] == 42201
+
+
+def test_v3_produce_in_schema_formats(registry, proxy, click_pb2):
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer
+    from confluent_kafka.schema_registry.json_schema import JSONDeserializer
+    from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    cluster = requests.get(f"{proxy}/v3/clusters", timeout=TIMEOUT).json()["data"][0]["cluster_id"]
+    topic = new_topic(registry.bootstrap)
+    url = f"{proxy}/v3/clusters/{cluster}/topics/{topic}/records"
+
+    def send(record: dict) -> requests.Response:
+        return requests.post(url, data=json.dumps(record), timeout=TIMEOUT,
+                             headers={"Content-Type": "application/json"})
+
+    avro_schema = json.dumps({"type": "record", "name": "Click", "fields": [
+        {"name": "user", "type": "string"}, {"name": "ms", "type": "long"}]})
+    r = send({"key": {"type": "STRING", "data": "k1"},
+              "value": {"type": "AVRO", "schema": avro_schema, "subject": f"{topic}-avro",
+                        "data": {"user": "ann", "ms": 1}}})
+    assert r.status_code == 200, r.text
+    assert r.json()["value"]["type"] == "AVRO" and r.json()["key"]["type"] == "STRING"
+    avro_id = requests.get(f"{registry.url}/subjects/{topic}-avro/versions/latest",
+                           timeout=TIMEOUT).json()["id"]
+    # By id, and by the latest version of a subject with only the type.
+    r = send({"value": {"schema_id": avro_id, "data": {"user": "bo", "ms": 2}}})
+    assert r.status_code == 200 and r.json()["value"]["type"] == "AVRO", r.text
+    requests.post(f"{registry.url}/subjects/{topic}-value/versions", timeout=TIMEOUT,
+                  data=json.dumps({"schema": JSON_SCHEMA, "schemaType": "JSON"}),
+                  headers={"Content-Type": "application/json"}).raise_for_status()
+    r = send({"value": {"type": "JSONSCHEMA", "data": {"user": "cy", "ms": 3}}})
+    assert r.status_code == 200 and r.json()["value"]["type"] == "JSONSCHEMA", r.text
+    r = send({"value": {"type": "PROTOBUF", "schema": PROTO, "subject": f"{topic}-proto",
+                        "data": {"user": "di", "ms": "4", "tags": ["x"]}}})
+    assert r.status_code == 200 and r.json()["value"]["type"] == "PROTOBUF", r.text
+
+    client = SchemaRegistryClient({"url": registry.url})
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    m = consume_raw(registry.bootstrap, topic, 4)
+    assert m[0].key() == b"k1"
+    assert AvroDeserializer(client)(m[0].value(), ctx) == {"user": "ann", "ms": 1}
+    assert AvroDeserializer(client)(m[1].value(), ctx) == {"user": "bo", "ms": 2}
+    assert JSONDeserializer(None, schema_registry_client=client)(m[2].value(), ctx) == \
+        {"user": "cy", "ms": 3}
+    click = ProtobufDeserializer(click_pb2.Click, {"use.deprecated.format": False},
+                                 schema_registry_client=client)(m[3].value(), ctx)
+    assert (click.user, click.ms, list(click.tags)) == ("di", 4, ["x"])
+
+    # Errors: data that does not fit (42203), a schema of another type, no such subject.
+    bad = send({"value": {"type": "JSONSCHEMA", "data": {"user": "cy"}}})
+    assert bad.status_code == 422 and bad.json()["error_code"] == 42203, bad.text
+    wrong_type = send({"value": {"type": "PROTOBUF", "schema_id": avro_id, "data": {}}})
+    assert wrong_type.status_code == 422 and wrong_type.json()["error_code"] == 42205
+    missing = send({"value": {"type": "AVRO", "subject": f"{topic}-nothing", "data": {}}})
+    assert 400 <= missing.status_code < 500, missing.text
