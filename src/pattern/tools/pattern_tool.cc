@@ -34,6 +34,11 @@ std::string verdict(const std::string& line) {
   if (!compiled.ok()) return fmt::format("INVALID {}", compiled.err().message());
   auto matched = pattern::matches(*compiled, std::string_view(event_text->get_string()));
   if (!matched.ok()) return fmt::format("ERROR {}", matched.err().message());
+  // The rule-set index must say the same as the single-pattern matcher.
+  pattern::rule_set one;
+  one.add("rule", *compiled);
+  auto found = one.matches(std::string_view(event_text->get_string()));
+  if (!found.ok() || found->empty() == *matched) return "ERROR rule_set disagrees";
   return *matched ? "MATCH" : "NO_MATCH";
 }
 
