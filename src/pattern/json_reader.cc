@@ -43,8 +43,11 @@ struct tree_builder : unlimited {
       return root;
     }
     json_node& parent = *stack.back();
-    if (parent.type == json_node::kind::array) return parent.items.emplace_back();
-    return parent.members.emplace_back(std::move(key), json_node{}).second;
+    if (parent.type == json_node::kind::object) {
+      parent.keys.push_back(std::move(key));
+      key.clear();
+    }
+    return parent.items.emplace_back();
   }
   void put_scalar(json_node::kind type, std::string text) {
     json_node& node = place();
