@@ -391,6 +391,8 @@ class compiler {
       }
       if (has_number) m.op = value_op::anything_but_number;
     } else {
+      // event-ruler accepts an empty list here and then fails while matching.
+      if (values.empty()) return fail("Empty arrays are not allowed", path);
       for (const json_node* item : values) {
         if (!item->is_string()) {
           if (op == value_op::anything_but_ignore_case) {

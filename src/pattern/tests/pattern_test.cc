@@ -47,6 +47,8 @@ TEST(pattern_compile, RefusalsNameTheProblemThePathAndTheOperator) {
   EXPECT_EQ(refusal(R"({"a": [{"numeric": ["=", 0.30000000000000001]}]})"),
             "Event pattern is not valid. Reason: Cannot compare number : 0.30000000000000001 (at "
             "\"a\")");
+  EXPECT_EQ(refusal(R"({"a": [{"anything-but": {"prefix": []}}]})"),
+            "Event pattern is not valid. Reason: Empty arrays are not allowed (at \"a\")");
   EXPECT_NE(refusal(R"({"a": [1]   )").find("Event pattern is not valid"), std::string::npos);
   EXPECT_NE(refusal(R"({"$or": [{"a": [1]}]})").find("at least 2 Objects"), std::string::npos);
 }
