@@ -236,7 +236,30 @@ struct rule_set::index {
   std::vector<std::uint32_t> filing_branch;
   ids unfiled;
   string_map<path_index> paths;
+  step_names steps;
   bool dirty = false;
+
+  // Counts every step of the path and every dotted run of steps ("a", "b" and "a.b" for
+  // "a.b"): the event may spell a path as nesting or as a key with dots in it.
+  void count_steps(std::string_view path, int delta) {
+    std::vector<std::size_t> dots{0};
+    for (std::size_t i = 0; i < path.size(); ++i) {
+      if (path[i] == '.') dots.push_back(i + 1);
+    }
+    dots.push_back(path.size() + 1);
+    for (std::size_t from = 0; from + 1 < dots.size(); ++from) {
+      for (std::size_t to = from + 1; to < dots.size(); ++to) {
+        std::string_view run = path.substr(dots[from], dots[to] - 1 - dots[from]);
+        auto it = steps.find(run);
+        if (delta > 0) {
+          if (it == steps.end()) it = steps.emplace(std::string(run), 0).first;
+          ++it->second;
+        } else if (it != steps.end() && --it->second == 0) {
+          steps.erase(it);
+        }
+      }
+    }
+  }
 
   // How many filings already sit under the keys this test would use.
   std::size_t load(const field_test& test) const {
@@ -374,6 +397,7 @@ struct rule_set::index {
     rules[rule_id] = rule{name, p, {}};
     by_name.emplace(std::move(name), rule_id);
     for (const auto& b : p.model().branches) {
+      for (const auto& test : b.fields) count_steps(test.path, +1);
       auto id = static_cast<std::uint32_t>(branches.size());
       branches.push_back({rule_id, &b, true, 0});
       rules[rule_id]->branch_ids.push_back(id);
@@ -386,6 +410,7 @@ struct rule_set::index {
     if (it == by_name.end()) return false;
     std::uint32_t rule_id = it->second;
     for (std::uint32_t id : rules[rule_id]->branch_ids) {
+      for (const auto& test : branches[id].body->fields) count_steps(test.path, -1);
       branches[id].alive = false;
       ++dead_branches;
     }
@@ -512,9 +537,15 @@ std::vector<std::string_view> rule_set::matches(const boost::json::value& event)
 }
 
 result<std::vector<std::string_view>> rule_set::matches(std::string_view event_json) const {
-  auto event = flat_event::parse(event_json);
-  if (!event.ok()) return event.err();
-  return matches(*event);
+  while (true) {
+    ensure_built();
+    std::shared_lock lock(mutex_);
+    if (index_->dirty) continue;
+    // Members no rule names are skipped while flattening (event-ruler does the same).
+    auto event = flat_event::parse(event_json, &index_->steps);
+    if (!event.ok()) return event.err();
+    return index_->match(*event);
+  }
 }
 
 }  // namespace wharf::pattern

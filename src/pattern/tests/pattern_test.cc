@@ -125,6 +125,18 @@ TEST(pattern_event, FlatteningKeepsArrayPositionsOfContainersOnly) {
   EXPECT_FALSE(flat_event::parse("{\"a\": ").ok());
 }
 
+TEST(pattern_event, MembersNoRuleUsesAreSkipped) {
+  step_names used{{"a", 1}, {"b", 1}, {"c.d", 1}};
+  auto event = flat_event::parse(
+      R"({"z": [{"q": 1, "r": [2, {"s": "x"}]}, "w"], "a": {"b": 1, "y": 2}, "c.d": 3, "c": 4})",
+      &used);
+  ASSERT_TRUE(event.ok());
+  std::vector<std::string_view> paths;
+  for (const auto& f : event->fields()) paths.push_back(f.path);
+  EXPECT_EQ(paths, (std::vector<std::string_view>{"a.b", "c.d"}));
+  EXPECT_FALSE(flat_event::parse(R"({"z": [1, }, "a": 1})", &used).ok());  // still validated
+}
+
 TEST(pattern_match, ValueAndTextEventsAgree) {
   auto p =
       pattern::compile(R"({"detail": {"n": [{"numeric": [">", 1]}], "s": [{"prefix": "ab"}]}})");
