@@ -76,6 +76,8 @@ class compiler {
     return failure{std::move(reason)};
   }
 
+  // As event-ruler's Path.extendedName: no '.' after an empty path, so {"": {"a": [1]}}
+  // is path "a" (while the event {"": {"a": 1}} has ".a": they do not meet).
   static std::string join(std::string_view path, std::string_view step) {
     return path.empty() ? std::string(step) : fmt::format("{}.{}", path, step);
   }

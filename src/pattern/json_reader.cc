@@ -163,7 +163,7 @@ struct event_flattener : unlimited {
   std::size_t enter_value() {
     std::size_t before = path.size();
     if (!frames.empty() && !frames.back().is_array) {
-      if (!path.empty()) path += '.';
+      if (frames.size() > 1) path += '.';  // members of the root object start the path
       path += key;
       key.clear();
     }
@@ -324,6 +324,10 @@ result<json_node> read_json_tree(std::string_view text) {
     return pattern_error(std::string(invalid_pattern_exception),
                          fmt::format("{} at offset {}", ec.message(), used));
   }
+  if (text.find_first_not_of(" \t\r\n", used) != std::string_view::npos) {
+    return pattern_error(std::string(invalid_pattern_exception),
+                         fmt::format("unexpected text after the pattern at offset {}", used));
+  }
   return std::move(parser.handler().root);
 }
 
@@ -340,6 +344,10 @@ result<flat_event> flat_event::parse(std::string_view json, const step_names* us
     return pattern_error(
         "InvalidEventException",
         fmt::format("Event is not valid JSON: {} at offset {}", ec.message(), consumed));
+  }
+  if (json.find_first_not_of(" \t\r\n", consumed) != std::string_view::npos) {
+    return pattern_error("InvalidEventException",
+                         fmt::format("Event has text after its JSON at offset {}", consumed));
   }
   if (json.find_first_not_of(" \t\r\n") == std::string_view::npos ||
       json[json.find_first_not_of(" \t\r\n")] != '{') {

@@ -68,13 +68,15 @@ class value_flattener {
   explicit value_flattener(flat_event& out) : out_(out) {}
 
   void object(const boost::json::object& object) {
+    bool root = depth_++ == 0;
     for (const auto& member : object) {
       std::size_t before = path_.size();
-      if (!path_.empty()) path_ += '.';
+      if (!root) path_ += '.';
       path_.append(member.key().data(), member.key().size());
       value(member.value());
       path_.resize(before);
     }
+    --depth_;
   }
 
  private:
@@ -136,6 +138,7 @@ class value_flattener {
   std::string path_;
   std::vector<array_position> positions_;
   std::uint32_t arrays_ = 0;
+  int depth_ = 0;  // objects entered: members of the root object start the path
 };
 
 // The array elements the fields matched so far come from.

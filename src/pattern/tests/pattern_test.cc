@@ -137,6 +137,20 @@ TEST(pattern_event, MembersNoRuleUsesAreSkipped) {
   EXPECT_FALSE(flat_event::parse(R"({"z": [1, }, "a": 1})", &used).ok());  // still validated
 }
 
+TEST(pattern_event, EmptyKeysAndTrailingText) {
+  // event-ruler's paths: an event's {"": {"a": 1}} is ".a"; a pattern's {"": {"a": [1]}}
+  // is "a" (its Path adds no '.' after an empty path).
+  EXPECT_TRUE(text_matches(R"({".a": [1]})", R"({"": {"a": 1}})"));
+  EXPECT_FALSE(text_matches(R"({"": {"a": [1]}})", R"({"": {"a": 1}})"));
+  EXPECT_TRUE(text_matches(R"({"": {"a": [1]}})", R"({"a": 1})"));
+  auto dom = boost::json::parse(R"({"": {"a": 1}})");
+  EXPECT_TRUE(matches(*pattern::compile(R"({".a": [1]})"), dom));
+  // Text after the JSON is refused (event-ruler's Jackson stops reading at the end of it).
+  EXPECT_FALSE(pattern::compile(R"({"a": [1]} x)").ok());
+  EXPECT_TRUE(pattern::compile("{\"a\": [1]} \n").ok());
+  EXPECT_FALSE(flat_event::parse(R"({"a": 1} {"b": 2})").ok());
+}
+
 TEST(pattern_match, ValueAndTextEventsAgree) {
   auto p =
       pattern::compile(R"({"detail": {"n": [{"numeric": [">", 1]}], "s": [{"prefix": "ab"}]}})");
