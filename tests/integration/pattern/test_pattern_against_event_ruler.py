@@ -91,3 +91,32 @@ def test_random_patterns_and_events_agree_with_event_ruler(event_ruler, pattern_
     # The corpus must exercise every verdict heavily, or agreement would prove little.
     assert counts["MATCH"] > CASES // 10 and counts["NO_MATCH"] > CASES // 5, counts
     assert counts["INVALID"] > CASES // 20, counts
+
+
+def test_one_shared_rule_set_matches_the_same_rules_as_event_ruler(event_ruler, pattern_tool,
+                                                                   tmp_path):
+    """Thousands of rules in one rule_set / one event-ruler Machine (where rules share
+    structure): every event must match exactly the same rule names on both sides."""
+    import random
+    import sys
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    import pattern_bench  # the benchmark's EventBridge-shaped rules and events
+
+    rng = random.Random(SEED)
+    rules = [pattern_bench.rule(rng, i) for i in range(3000)]
+    events = [pattern_bench.event(rng) for _ in range(1000)]
+    rules_file, events_file = tmp_path / "rules.jsonl", tmp_path / "events.jsonl"
+    rules_file.write_text("\n".join(json.dumps(r) for r in rules) + "\n")
+    events_file.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+
+    def names(command: list[str]) -> list[str]:
+        done = subprocess.run(command + ["rules", str(rules_file), str(events_file)],
+                              capture_output=True, text=True, timeout=600, check=True)
+        return done.stdout.rstrip("\n").split("\n")
+
+    java, ours = names(event_ruler), names(pattern_tool)
+    assert len(java) == len(ours) == len(events)
+    different = [(e, j, o) for e, j, o in zip(events, java, ours) if j != o]
+    assert not different, "\n".join(f"{json.dumps(e)}\n  event-ruler: {j}\n  wharf:       {o}"
+                                    for e, j, o in different[:5])
+    assert sum(len(j.split()) for j in java) > len(events) // 2  # rules do match
