@@ -179,6 +179,9 @@ bool match_from(const branch& b, std::size_t test_index, const flat_event& event
     for (std::size_t i = begin; i < end && !present; ++i) present = seen.consistent(fields[i]);
     if (!present && match_from(b, test_index + 1, event, seen)) return true;
   }
+  // Values that add no array position leave the rest of the search unchanged: the rest
+  // is tried once for all of them, so big scalar arrays cannot make the search explode.
+  bool tried_unchanged = false;
   for (std::size_t i = begin; i < end; ++i) {
     const auto& f = fields[i];
     if (!seen.consistent(f)) continue;
@@ -192,6 +195,10 @@ bool match_from(const branch& b, std::size_t test_index, const flat_event& event
     if (!value_ok) continue;
     std::size_t mark = seen.size();
     seen.add(f);
+    if (seen.size() == mark) {
+      if (tried_unchanged) continue;
+      tried_unchanged = true;
+    }
     bool rest_ok = match_from(b, test_index + 1, event, seen);
     seen.truncate(mark);
     if (rest_ok) return true;
