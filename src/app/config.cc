@@ -5,7 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "services/registry/registry.h"
 #include "services/rest_proxy/rest_proxy.h"
+#include "services/triggers/triggers.h"
 
 extern char** environ;
 
@@ -197,7 +199,32 @@ void declare_options(config::schema& s, wharf_config& c) {
          "(security.protocol=SASL_SSL, sasl.mechanism=PLAIN, ...; a value cannot hold a "
          "comma)");
 
-  declare_listener(s, "admin", c.admin, "the admin HTTP API (health, metrics, console)");
+  declare_listener(s, "admin", c.admin,
+                   "the admin HTTP API (health, metrics, console, Lambda event source mappings)");
+  s.string("aws.region", c.aws.region, "region named in the ARNs of the AWS-shaped APIs");
+  s.string("aws.account_id", c.aws.account_id,
+           "12-digit account id named in the ARNs of the AWS-shaped APIs");
+  s.string("aws.cluster_name", c.aws.cluster_name,
+           "name of the Kafka cluster in its MSK-style ARN "
+           "(arn:aws:kafka:<region>:<account>:cluster/<name>/<cluster id>)");
+  s.document("functions", c.functions,
+             "functions the triggers invoke, by name: each one `url` (an HTTP endpoint taking "
+             "the event as a POST), `runtime` (a command speaking the AWS Lambda Runtime API, "
+             "kept warm) or `exec` (a command per batch, event on stdin), with `handler`, "
+             "`timeout_s` (3), `concurrency` (1), `memory_mb` (128), `environment`, "
+             "`working_directory`");
+  s.boolean("triggers.enabled", c.triggers.enabled,
+            "run Lambda-style event source mappings and serve their API on the admin listener");
+  s.string("triggers.topic", c.triggers.topic,
+           "compacted topic that stores the event source mappings");
+  s.document("triggers.mappings", c.triggers.mappings,
+             "event source mappings declared here, by name: each one a "
+             "CreateEventSourceMapping body (FunctionName, Topics, BatchSize, ...); without "
+             "EventSourceArn or SelfManagedEventSource it reads Wharf's own Kafka");
+  s.duration("triggers.retry_backoff", c.triggers.retry_backoff,
+             "wait before retrying a failed batch, doubled per attempt (with jitter)");
+  s.duration("triggers.retry_backoff_max", c.triggers.retry_backoff_max,
+             "longest wait between retries of a failed batch");
   declare_listener(s, "schema_registry", c.schema_registry, "the Schema Registry API");
   s.string("schema_registry.topic", c.schema_registry.topic,
            "the compacted topic that holds the registry's schemas and settings, in Confluent's "
@@ -219,6 +246,7 @@ void declare_options(config::schema& s, wharf_config& c) {
            "listener's own URL");
   s.duration("schema_registry.session_timeout", c.schema_registry.session_timeout,
              "how long a silent writer keeps the role before another instance takes over");
+  declare_security(s, "schema_registry", c.schema_registry.security);
   declare_listener(s, "rest_proxy", c.rest_proxy, "the REST Proxy API");
   s.duration("rest_proxy.consumer_instance_timeout", c.rest_proxy.consumer_instance_timeout,
              "a REST consumer instance unused this long is closed (consumer.instance.timeout.ms)");
@@ -240,6 +268,13 @@ void declare_options(config::schema& s, wharf_config& c) {
   s.string("rest_proxy.schema_registry_url", c.rest_proxy.schema_registry_url,
            "Schema Registry the avro embedded format registers and fetches schemas with "
            "(schema.registry.url); empty means this Wharf's own registry when it is enabled");
+  s.secret("rest_proxy.schema_registry_basic_auth_user_info",
+           c.rest_proxy.schema_registry_basic_auth_user_info,
+           "user:password the REST Proxy sends (HTTP Basic) to a Schema Registry that requires "
+           "authentication (schema.registry.basic.auth.user.info)");
+  s.secret("rest_proxy.schema_registry_bearer_token", c.rest_proxy.schema_registry_bearer_token,
+           "bearer token (an API key or a JWT) the REST Proxy sends to the Schema Registry "
+           "instead (schema.registry.bearer.auth.token)");
   declare_security(s, "rest_proxy", c.rest_proxy.security);
   declare_listener(s, "connect", c.connect, "the Kafka Connect REST API");
 }
@@ -291,17 +326,32 @@ loaded_config load_config(const std::string& file, const std::vector<std::string
                               "'" + property + "' is not name=value"});
     }
   }
-  // The REST Proxy's security settings hang together (keys, password forms, rules, the
+  // Each service's security settings hang together (keys, password forms, rules, the
   // RS256 key file): checked here so `wharf config check` reports them too.
-  auto security = security_options(c.rest_proxy.security);
-  if (security.ok()) {
-    auto gate = http::security::gatekeeper::create(std::move(*security),
-                                                   rest_proxy::access_rule_operations());
-    if (!gate.ok()) security = gate.err();
+  auto check_security = [&](const char* prefix, const http_security_config& config,
+                            std::vector<std::string> operations) {
+    auto security = security_options(config);
+    if (security.ok()) {
+      auto gate = http::security::gatekeeper::create(std::move(*security), std::move(operations));
+      if (!gate.ok()) security = gate.err();
+    }
+    if (!security.ok()) {
+      out.problems.push_back({std::string(prefix) + ".auth",
+                              {file.empty() ? "configuration" : file, 0},
+                              security.err().message()});
+    }
+  };
+  check_security("rest_proxy", c.rest_proxy.security, rest_proxy::access_rule_operations());
+  check_security("schema_registry", c.schema_registry.security, registry::access_rule_operations());
+  for (const auto& problem : triggers::check_config(c.functions, c.triggers.mappings)) {
+    out.problems.push_back({"triggers", {file.empty() ? "configuration" : file, 0}, problem});
   }
-  if (!security.ok()) {
-    out.problems.push_back(
-        {"rest_proxy.auth", {file.empty() ? "configuration" : file, 0}, security.err().message()});
+  if (!c.rest_proxy.schema_registry_basic_auth_user_info.empty() &&
+      !c.rest_proxy.schema_registry_bearer_token.empty()) {
+    out.problems.push_back({"rest_proxy.schema_registry_bearer_token",
+                            {file.empty() ? "configuration" : file, 0},
+                            "set either schema_registry_basic_auth_user_info or "
+                            "schema_registry_bearer_token, not both"});
   }
   // Checks that involve more than one option.
   for (listener_config* l : std::initializer_list<listener_config*>{&c.admin, &c.schema_registry,

@@ -68,7 +68,9 @@ struct rest_proxy_config : listener_config {
   std::uint64_t stream_max_in_flight_bytes = 16ull << 20;
   std::int64_t produce_batch_max_entries = 1000;
   std::string schema_registry_url;  // empty: Wharf's own registry, when it is enabled
-  http_security_config security;    // rest_proxy.auth, rest_proxy.rate_limit, rest_proxy.cors
+  std::string schema_registry_basic_auth_user_info;  // "user:password"
+  std::string schema_registry_bearer_token;
+  http_security_config security;  // rest_proxy.auth, rest_proxy.rate_limit, rest_proxy.cors
 };
 
 // The Schema Registry's listener and storage (Confluent's names in the descriptions).
@@ -79,6 +81,7 @@ struct schema_registry_config : listener_config {
   std::string group_id = "schema-registry";
   std::string advertised_url;
   std::chrono::milliseconds session_timeout{10'000};
+  http_security_config security;  // schema_registry.auth, .rate_limit, .cors
 };
 
 struct wharf_config {
@@ -136,6 +139,23 @@ struct wharf_config {
     std::chrono::milliseconds producer_delivery_timeout{30'000};
     std::vector<std::string> client_properties;  // "name=value" librdkafka properties
   } kafka;
+
+  // The names Wharf's AWS-shaped APIs put in ARNs.
+  struct {
+    std::string region = "us-east-1";
+    std::string account_id = "000000000000";
+    std::string cluster_name = "wharf";
+  } aws;
+
+  std::string functions;  // the functions section, as JSON
+
+  struct {
+    bool enabled = true;
+    std::string topic = "_wharf_triggers";
+    std::string mappings;  // event source mappings declared here, as JSON
+    std::chrono::milliseconds retry_backoff{500};
+    std::chrono::milliseconds retry_backoff_max{30'000};
+  } triggers;
 
   listener_config admin{.port = 8080};
   schema_registry_config schema_registry{{.port = 8081}};

@@ -10,6 +10,7 @@
 
 #include "app/admin.h"
 #include "app/version.h"
+#include "base/base64.h"
 #include "base/health.h"
 #include "base/logging.h"
 #include "broker/broker.h"
@@ -19,6 +20,7 @@
 #include "net/io_runtime.h"
 #include "services/registry/registry.h"
 #include "services/rest_proxy/rest_proxy.h"
+#include "services/triggers/triggers.h"
 
 namespace wharf::app {
 namespace {
@@ -68,6 +70,12 @@ result<rest_proxy::service_options> rest_proxy_options(const wharf_config& confi
         fmt::format("{}://{}:{}", tls ? "https" : "http", host, config.schema_registry.port);
   }
   opts.schema_registry_timeout = config.schema_registry.timeout;
+  if (!r.schema_registry_basic_auth_user_info.empty()) {
+    opts.schema_registry_authorization =
+        "Basic " + base64::encode(r.schema_registry_basic_auth_user_info);
+  } else if (!r.schema_registry_bearer_token.empty()) {
+    opts.schema_registry_authorization = "Bearer " + r.schema_registry_bearer_token;
+  }
   WHARF_ASSIGN_OR_RETURN(auto security, security_options(r.security));
   WHARF_ASSIGN_OR_RETURN(opts.security,
                          http::security::gatekeeper::create(std::move(security),
@@ -199,6 +207,19 @@ int serve(const wharf_config& config) {
     opts.group_id = config.schema_registry.group_id;
     opts.advertised_url = config.schema_registry.advertised_url;
     opts.session_timeout = config.schema_registry.session_timeout;
+    auto security = security_options(config.schema_registry.security);
+    if (security.ok()) {
+      auto gate = http::security::gatekeeper::create(std::move(*security),
+                                                     registry::access_rule_operations());
+      if (gate.ok()) {
+        opts.security = std::move(*gate);
+      } else {
+        security = gate.err();
+      }
+    }
+    if (!security.ok()) {
+      return fail(security.err().with_context("Schema Registry security").message());
+    }
     auto started = registry::service::start(runtime, opts, *kafka_cluster, &metrics);
     if (!started) return fail(started.err().message());
     schema_registry = std::move(*started);
@@ -206,9 +227,29 @@ int serve(const wharf_config& config) {
     health.add("schema-registry", [r] { return r->ready(); });
   }
 
+  std::unique_ptr<triggers::service> trigger_service;
+  if (config.triggers.enabled && !bootstrap.empty()) {
+    if (!connect_kafka()) return fail("cannot reach Kafka");
+    triggers::service_options opts;
+    opts.region = config.aws.region;
+    opts.account_id = config.aws.account_id;
+    opts.cluster_name = config.aws.cluster_name;
+    opts.topic = config.triggers.topic;
+    opts.functions_json = config.functions;
+    opts.mappings_json = config.triggers.mappings;
+    opts.retry_backoff = config.triggers.retry_backoff;
+    opts.retry_backoff_max = config.triggers.retry_backoff_max;
+    auto started_triggers = triggers::service::start(runtime, opts, *kafka_cluster, &metrics);
+    if (!started_triggers) return fail(started_triggers.err().with_context("triggers").message());
+    trigger_service = std::move(*started_triggers);
+    auto* t = trigger_service.get();
+    health.add("triggers", [t] { return t->ready(); });
+  }
+
   if (config.admin.enabled) {
     auto routes = std::make_shared<http::router>();
     add_admin_routes(*routes, metrics, health, version_string);
+    if (trigger_service) trigger_service->add_routes(*routes);
     auto admin =
         http::server::start(runtime, config.http_options("admin", config.admin), routes, &metrics);
     if (!admin) {
@@ -271,6 +312,7 @@ int serve(const wharf_config& config) {
   // The services finish with Kafka before the embedded broker goes away.
   if (rest) clean = rest->shutdown(deadline) && clean;
   if (schema_registry) clean = schema_registry->shutdown(deadline) && clean;
+  if (trigger_service) trigger_service->shutdown();
   if (kafka_cluster) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -280,6 +322,7 @@ int serve(const wharf_config& config) {
   servers.clear();
   rest.reset();
   schema_registry.reset();
+  trigger_service.reset();
   kafka_cluster.reset();
   kafka_broker.reset();
   runtime.stop();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -244,6 +245,18 @@ void schema::secret_list(std::string path, std::vector<std::string>& target,
   options_.back().current = [&target] { return std::string(target.empty() ? "" : "(secret)"); };
 }
 
+void schema::document(std::string path, std::string& target_json, std::string description) {
+  add({.path = std::move(path),
+       .type = "document",
+       .description = std::move(description),
+       .assign = [&target_json](std::string_view text) -> status {
+         target_json = std::string(text);
+         return {};
+       },
+       .current = [&target_json] { return target_json; },
+       .is_document = true});
+}
+
 std::vector<problem> schema::load_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
@@ -255,6 +268,87 @@ std::vector<problem> schema::load_file(const std::string& path) {
 }
 
 namespace {
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+// A plain YAML scalar as YAML 1.2's core schema reads it: null, a boolean, a number, or
+// else a string. Quoted scalars are always strings.
+void append_scalar(std::string& out, const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() != "!") {
+    if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
+      out += "null";
+      return;
+    }
+    if (text == "true" || text == "True" || text == "TRUE") return void(out += "true");
+    if (text == "false" || text == "False" || text == "FALSE") return void(out += "false");
+    static const std::regex number(R"([-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?)");
+    if (std::regex_match(text, number)) {
+      out += text[0] == '+' ? text.substr(1) : text;
+      return;
+    }
+  }
+  append_json_string(out, text);
+}
+
+// A YAML subtree as JSON text; false (with a problem) for what JSON cannot hold.
+bool yaml_to_json(const YAML::Node& node, std::string& out, const std::string& path,
+                  const std::string& file, std::vector<problem>& problems) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null: out += "null"; return true;
+    case YAML::NodeType::Scalar: append_scalar(out, node); return true;
+    case YAML::NodeType::Sequence: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : node) {
+        if (!first) out += ',';
+        first = false;
+        if (!yaml_to_json(item, out, path, file, problems)) return false;
+      }
+      out += ']';
+      return true;
+    }
+    case YAML::NodeType::Map: {
+      out += '{';
+      bool first = true;
+      for (const auto& entry : node) {
+        if (!entry.first.IsScalar()) {
+          problems.push_back(
+              {path, {file, entry.first.Mark().line + 1}, "a key must be a plain name"});
+          return false;
+        }
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, entry.first.Scalar());
+        out += ':';
+        if (!yaml_to_json(entry.second, out, path, file, problems)) return false;
+      }
+      out += '}';
+      return true;
+    }
+    case YAML::NodeType::Undefined: break;
+  }
+  problems.push_back({path, {file, node.Mark().line + 1}, "a value JSON cannot hold"});
+  return false;
+}
 
 // Walks a YAML mapping, matching each key against the schema.
 void walk(const YAML::Node& node, const std::string& prefix, const std::string& file,
@@ -271,7 +365,10 @@ void walk(const YAML::Node& node, const std::string& prefix, const std::string& 
       continue;
     }
     std::string path = prefix.empty() ? key_node.Scalar() : prefix + "." + key_node.Scalar();
-    if (const auto* opt = find(path)) {
+    if (const auto* opt = find(path); opt && opt->is_document) {
+      std::string json;
+      if (yaml_to_json(value, json, path, file, problems)) (void)opt->assign(json);
+    } else if (opt) {
       std::string text;
       if (value.IsNull()) {
         text = "";

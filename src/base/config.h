@@ -52,6 +52,10 @@ class schema {
   // references (`config show`, the docs) print "(secret)" rather than the value.
   void secret(std::string path, std::string& target, std::string description);
   void secret_list(std::string path, std::vector<std::string>& target, std::string description);
+  // A whole YAML subtree (a mapping or a sequence: resources such as functions or
+  // triggers), handed over as JSON text for the service that owns it to check; "" when
+  // absent. From the environment or a flag the value is JSON text.
+  void document(std::string path, std::string& target_json, std::string description);
 
   // Loads a YAML file over the defaults. Collects every problem rather than the first.
   std::vector<problem> load_file(const std::string& path);
@@ -78,6 +82,7 @@ class schema {
     std::function<std::string()> current;
     bool is_list = false;
     bool is_string = false;  // quoted in the YAML reference
+    bool is_document = false;
   };
   const std::vector<option>& options() const { return options_; }
 

@@ -128,6 +128,7 @@ class parser {
     if (auto prim = primitive(type_text)) {
       auto* n = make(*prim);
       annotate_logical(*n, obj);
+      keep_props(n->props, obj, schema_attributes);
       return n;
     }
     if (type_text == "record" || type_text == "error") return parse_record(obj, space);
@@ -138,6 +139,7 @@ class parser {
       if (!items) return fail("Array has no items type: {}", compact(json));
       auto* n = make(type::array);
       WHARF_ASSIGN_OR_RETURN(n->items, parse(*items, space));
+      keep_props(n->props, obj, schema_attributes);
       return n;
     }
     if (type_text == "map") {
@@ -145,6 +147,7 @@ class parser {
       if (!values) return fail("Map has no values type: {}", compact(json));
       auto* n = make(type::map);
       WHARF_ASSIGN_OR_RETURN(n->values, parse(*values, space));
+      keep_props(n->props, obj, schema_attributes);
       return n;
     }
     // {"type": "com.acme.Thing"}: a reference to a named type.
@@ -152,6 +155,23 @@ class parser {
   }
 
  private:
+  // Attributes the specification defines; every other one is kept as a property.
+  static constexpr std::array<std::string_view, 14> schema_attributes = {
+      "type", "name", "namespace", "fields",      "items",     "values", "symbols",
+      "size", "doc",  "aliases",   "logicalType", "precision", "scale",  "default"};
+  static constexpr std::array<std::string_view, 6> field_attributes = {
+      "name", "type", "default", "order", "aliases", "doc"};
+
+  template <std::size_t N>
+  static void keep_props(std::map<std::string, bj::value>& props, const bj::object& obj,
+                         const std::array<std::string_view, N>& reserved) {
+    for (const auto& [key, value] : obj) {
+      if (std::find(reserved.begin(), reserved.end(), key) == reserved.end()) {
+        props.emplace(std::string(key), value);
+      }
+    }
+  }
+
   template <typename... Args>
   static error fail(fmt::format_string<Args...> format, Args&&... args) {
     return error(errc::parse_error, fmt::format(format, std::forward<Args>(args)...));
@@ -215,6 +235,7 @@ class parser {
     }
     out_.named_[n.full_name] = &n;
     own_space = ns;
+    keep_props(n.props, obj, schema_attributes);
     return true;
   }
 
@@ -251,7 +272,10 @@ class parser {
         out.default_value = *def;
       }
       if (const auto* order = fo.if_contains("order"); order && order->is_string()) {
+        // Java's parser takes any case ("ASCENDING" in Confluent's normalized schemas).
         out.order = std::string(order->get_string());
+        for (auto& c : out.order)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (out.order != "ascending" && out.order != "descending" && out.order != "ignore") {
           return fail("Invalid order: {}", out.order);
         }
@@ -265,6 +289,7 @@ class parser {
       if (const auto* doc = fo.if_contains("doc"); doc && doc->is_string()) {
         out.doc = std::string(doc->get_string());
       }
+      keep_props(out.props, fo, field_attributes);
       n->fields.push_back(std::move(out));
     }
     return static_cast<const node*>(n);

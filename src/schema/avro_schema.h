@@ -49,6 +49,7 @@ struct field {
   std::vector<std::string> aliases;
   std::string order = "ascending";
   std::string doc;
+  std::map<std::string, boost::json::value> props;  // attributes Avro gives no meaning
 };
 
 // One schema node. Named types (record, enum, fixed) appear once and are referred to by
@@ -61,16 +62,17 @@ struct node {
   std::string space;
   std::vector<std::string> aliases;
   std::string doc;
-  std::vector<field> fields;                // record
-  std::vector<std::string> symbols;         // enum
-  std::optional<std::string> enum_default;  // enum
-  std::uint64_t size = 0;                   // fixed
-  const node* items = nullptr;              // array
-  const node* values = nullptr;             // map
-  std::vector<const node*> branches;        // union
-  std::string logical_type;                 // "decimal", "timestamp-millis", ... if valid
-  int precision = 0;                        // decimal
-  int scale = 0;                            // decimal
+  std::vector<field> fields;                        // record
+  std::vector<std::string> symbols;                 // enum
+  std::optional<std::string> enum_default;          // enum
+  std::uint64_t size = 0;                           // fixed
+  const node* items = nullptr;                      // array
+  const node* values = nullptr;                     // map
+  std::vector<const node*> branches;                // union
+  std::string logical_type;                         // "decimal", "timestamp-millis", ... if valid
+  int precision = 0;                                // decimal
+  int scale = 0;                                    // decimal
+  std::map<std::string, boost::json::value> props;  // attributes Avro gives no meaning
 };
 
 class schema;
@@ -92,6 +94,11 @@ class schema {
   std::string canonical_form() const;
   // CRC-64-AVRO (Rabin) of the canonical form, as SchemaNormalization.parsingFingerprint64.
   std::uint64_t fingerprint64() const;
+  // The form Confluent's registry stores for normalize=true: everything a schema says
+  // (docs, defaults, aliases, logical types and other attributes kept) in one fixed
+  // layout: full names, each attribute in a fixed place, aliases and other attributes
+  // sorted, no whitespace, and types from references named rather than written out.
+  std::string normalized_form() const;
 
   schema(const schema&) = delete;
   schema& operator=(const schema&) = delete;

@@ -137,6 +137,34 @@ TEST_F(fixture, ReferenceReloadsToSameValues) {
   EXPECT_EQ(other.servers, values.servers);
 }
 
+TEST(Document, YamlSubtreeBecomesJson) {
+  std::string functions;
+  std::string port = "x";
+  schema s;
+  s.document("functions", functions, "functions");
+  auto problems = s.load_text(R"(
+functions:
+  orders:
+    url: http://127.0.0.1:9000/x
+    timeout_s: 30
+    ratio: -1.5e3
+    quoted: "42"
+    enabled: true
+    nothing: ~
+    runtime: [java, -cp, "a:b", 'it''s']
+    text: "line\nbreak \"q\""
+)",
+                              "f.yaml");
+  ASSERT_TRUE(problems.empty()) << problems.front().describe();
+  EXPECT_EQ(functions,
+            R"({"orders":{"url":"http://127.0.0.1:9000/x","timeout_s":30,"ratio":-1.5e3,)"
+            R"("quoted":"42","enabled":true,"nothing":null,"runtime":["java","-cp","a:b",)"
+            R"("it's"],"text":"line\nbreak \"q\""}})");
+  // From a flag or the environment the value is JSON text already.
+  ASSERT_TRUE(s.set(R"(functions={"a":{"exec":["true"]}})").empty());
+  EXPECT_EQ(functions, R"({"a":{"exec":["true"]}})");
+}
+
 TEST(EnvironmentName, UpperCasesAndJoins) {
   EXPECT_EQ(schema::environment_name("admin.port"), "WHARF_ADMIN_PORT");
   EXPECT_EQ(schema::environment_name("log.max_file_size"), "WHARF_LOG_MAX_FILE_SIZE");

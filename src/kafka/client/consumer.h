@@ -23,6 +23,12 @@ struct consumer_options {
   bool auto_commit = true;                   // commit stored offsets every 5 s
   // Any other librdkafka consumer property ("session.timeout.ms", ...).
   std::map<std::string, std::string> properties;
+  // Group rebalances, called from inside poll(). on_assign sees the partitions this
+  // consumer gets, each with offset -1001 (start at the committed offset, else as
+  // auto_offset_reset says), and may set where each starts. on_revoke runs before
+  // partitions go to another member.
+  std::function<void(std::vector<partition_offset>& assigned)> on_assign;
+  std::function<void(const std::vector<topic_partition>& revoked)> on_revoke;
 };
 
 class consumer {
@@ -36,6 +42,11 @@ class consumer {
 
   virtual status assign(const std::vector<topic_partition>& partitions) = 0;
   virtual result<std::vector<topic_partition>> assignment() = 0;
+
+  // Stops and restarts fetching from assigned partitions (records already fetched still
+  // come out of poll until drained).
+  virtual status pause(const std::vector<topic_partition>& partitions) = 0;
+  virtual status resume(const std::vector<topic_partition>& partitions) = 0;
 
   // offset may be offset_beginning or offset_end. Partitions must be assigned.
   virtual status seek(const std::vector<partition_offset>& positions) = 0;

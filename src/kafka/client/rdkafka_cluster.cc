@@ -9,7 +9,8 @@
 
 namespace wharf::kafka::client {
 
-std::unique_ptr<consumer> make_rdkafka_consumer(rd_kafka_t* rk);  // rdkafka_consumer.cc
+std::unique_ptr<consumer> make_rdkafka_consumer(  // rdkafka_consumer.cc
+    rd_kafka_t* rk, std::unique_ptr<detail::rebalance_hooks> hooks);
 
 std::size_t outgoing_record::payload_bytes() const {
   std::size_t n = (key ? key->size() : 0) + (value ? value->size() : 0);
@@ -587,11 +588,18 @@ class rdkafka_cluster final : public cluster {
     properties.emplace("allow.auto.create.topics", "false");
     for (const auto& [name, value] : options.properties) properties[name] = value;
     WHARF_ASSIGN_OR_RETURN(auto conf, make_conf(properties));
+    std::unique_ptr<detail::rebalance_hooks> hooks;
+    if (options.on_assign || options.on_revoke) {
+      hooks = std::make_unique<detail::rebalance_hooks>(
+          detail::rebalance_hooks{std::move(options.on_assign), std::move(options.on_revoke)});
+      rd_kafka_conf_set_opaque(conf.get(), hooks.get());
+      rd_kafka_conf_set_rebalance_cb(conf.get(), &detail::rebalance_hooks::on_rebalance);
+    }
     char problem[512];
     auto* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), problem, sizeof problem);
     if (!rk) return kafka_error(codes::local_invalid_argument, problem);
     conf.release();
-    return make_rdkafka_consumer(rk);
+    return make_rdkafka_consumer(rk, std::move(hooks));
   }
 
   void shutdown(std::chrono::milliseconds flush_timeout) override {

@@ -4,6 +4,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,5 +46,14 @@ std::vector<partition_offset> to_offsets(const rd_kafka_topic_partition_list_t* 
 std::optional<kafka_error> first_partition_error(const rd_kafka_topic_partition_list_t* list);
 
 std::string join(const std::vector<std::string>& parts, const char* separator);
+
+// A consumer's rebalance listeners (consumer_options::on_assign/on_revoke), owned by the
+// consumer and passed to librdkafka as its opaque.
+struct rebalance_hooks {
+  std::function<void(std::vector<partition_offset>&)> on_assign;
+  std::function<void(const std::vector<topic_partition>&)> on_revoke;
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
+};
 
 }  // namespace wharf::kafka::client::detail

@@ -44,7 +44,8 @@ consumed_record to_record(const rd_kafka_message_t* m) {
 
 class rdkafka_consumer final : public consumer {
  public:
-  explicit rdkafka_consumer(rd_kafka_t* rk) : rk_(rk) {
+  rdkafka_consumer(rd_kafka_t* rk, std::unique_ptr<rebalance_hooks> hooks)
+      : rk_(rk), hooks_(std::move(hooks)) {
     rd_kafka_poll_set_consumer(rk_);
     queue_ = rd_kafka_queue_get_consumer(rk_);
   }
@@ -88,6 +89,20 @@ class rdkafka_consumer final : public consumer {
     WHARF_RETURN_IF_ERROR(check_open());
     auto list = to_list(partitions);
     if (auto err = rd_kafka_assign(rk_, list.get())) return error_from(err);
+    return done{};
+  }
+
+  status pause(const std::vector<topic_partition>& partitions) override {
+    WHARF_RETURN_IF_ERROR(check_open());
+    auto list = to_list(partitions);
+    if (auto err = rd_kafka_pause_partitions(rk_, list.get())) return error_from(err);
+    return done{};
+  }
+
+  status resume(const std::vector<topic_partition>& partitions) override {
+    WHARF_RETURN_IF_ERROR(check_open());
+    auto list = to_list(partitions);
+    if (auto err = rd_kafka_resume_partitions(rk_, list.get())) return error_from(err);
     return done{};
   }
 
@@ -245,6 +260,7 @@ class rdkafka_consumer final : public consumer {
   }
 
   rd_kafka_t* rk_;
+  std::unique_ptr<rebalance_hooks> hooks_;  // librdkafka's rebalance callback uses it
   rd_kafka_queue_t* queue_ = nullptr;
   std::atomic<bool> closed_{false};
   std::mutex wakeup_mutex_;
@@ -253,8 +269,44 @@ class rdkafka_consumer final : public consumer {
 
 }  // namespace
 
-std::unique_ptr<consumer> make_rdkafka_consumer(rd_kafka_t* rk) {
-  return std::make_unique<rdkafka_consumer>(rk);
+void rebalance_hooks::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                   rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* hooks = static_cast<rebalance_hooks*>(opaque);
+  bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (hooks->on_assign) {
+      auto assigned = to_offsets(partitions);
+      for (auto& a : assigned) a.offset = RD_KAFKA_OFFSET_INVALID;
+      hooks->on_assign(assigned);
+      for (const auto& a : assigned) {
+        if (auto* p = rd_kafka_topic_partition_list_find(partitions, a.topic.c_str(), a.partition))
+          p->offset = a.offset;
+      }
+    }
+    if (cooperative) {
+      if (auto* e = rd_kafka_incremental_assign(rk, partitions)) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, partitions);
+    }
+    return;
+  }
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && hooks->on_revoke) {
+    std::vector<topic_partition> revoked;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      revoked.push_back({partitions->elems[i].topic, partitions->elems[i].partition});
+    }
+    hooks->on_revoke(revoked);
+  }
+  if (cooperative) {
+    if (auto* e = rd_kafka_incremental_unassign(rk, partitions)) rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+std::unique_ptr<consumer> make_rdkafka_consumer(rd_kafka_t* rk,
+                                                std::unique_ptr<rebalance_hooks> hooks) {
+  return std::make_unique<rdkafka_consumer>(rk, std::move(hooks));
 }
 
 }  // namespace wharf::kafka::client

@@ -129,5 +129,53 @@ TEST(AvroSchema, FingerprintsAreAvrosRabinCrc64) {
             -8142146995180207161LL);
 }
 
+TEST(AvroSchema, NormalizedFormKeepsEverythingInConfluentsLayout) {
+  auto s = parse_ok(R"({"fields": [
+      {"type": {"type": "bytes", "scale": 2, "precision": 9, "logicalType": "decimal"},
+       "name": "amount", "default": "\u0000", "zeta": 1, "alpha": [true]},
+      {"aliases": ["z", "b"], "name": "kind", "order": "descending", "doc": "what",
+       "type": {"symbols": ["A", "B"], "default": "A", "name": "Kind", "type": "enum"}},
+      {"name": "next", "type": ["null", "R"], "default": null}],
+    "namespace": "x.y", "type": "record", "name": "R", "doc": "a record", "custom": {"k": 2}})");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->normalized_form(),
+            R"({"name":"x.y.R","type":"record","fields":[)"
+            R"({"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":9,)"
+            R"("scale":2},"order":"ASCENDING","default":"\u0000","alpha":[true],"zeta":1},)"
+            R"({"name":"kind","type":{"name":"x.y.Kind","type":"enum","symbols":["A","B"],)"
+            R"("default":"A"},"order":"DESCENDING","doc":"what","aliases":["b","z"]},)"
+            R"({"name":"next","type":["null","x.y.R"],"order":"ASCENDING","default":null}],)"
+            R"("doc":"a record","custom":{"k":2}})");
+  // The form is a schema Avro reads back, and normalizing it again changes nothing.
+  auto again = parse_ok(s->normalized_form());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->normalized_form(), s->normalized_form());
+  EXPECT_EQ(again->canonical_form(), s->canonical_form());
+}
+
+TEST(AvroSchema, NormalizedFormIgnoresKeyOrderWhitespaceAndNamespaceSpelling) {
+  auto a = parse_ok(R"({"type": "record", "name": "R", "namespace": "n",
+                        "fields": [{"name": "a", "type": "string"}]})");
+  auto b = parse_ok(R"({"fields":[{"type":"string","name":"a"}],"name":"n.R","type":"record"})");
+  auto other = parse_ok(R"({"type": "record", "name": "n.R",
+                            "fields": [{"name": "a", "type": "string", "doc": "differs"}]})");
+  ASSERT_TRUE(a && b && other);
+  EXPECT_EQ(a->normalized_form(), b->normalized_form());
+  EXPECT_NE(a->normalized_form(), other->normalized_form());
+}
+
+TEST(AvroSchema, NormalizedFormNamesTypesFromReferences) {
+  auto address = parse_ok(R"({"type": "record", "name": "Address", "namespace": "geo",
+                              "fields": [{"name": "city", "type": "string"}]})");
+  ASSERT_TRUE(address);
+  auto person = schema::parse(R"({"type": "record", "name": "Person",
+      "fields": [{"name": "home", "type": "geo.Address"}]})",
+                              {address});
+  ASSERT_TRUE(person.ok()) << person.err().message();
+  EXPECT_EQ((*person)->normalized_form(),
+            R"({"name":"Person","type":"record","fields":[)"
+            R"({"name":"home","type":"geo.Address","order":"ASCENDING"}]})");
+}
+
 }  // namespace
 }  // namespace wharf::schema::avro

@@ -19,16 +19,20 @@
 
 #include "base/logging.h"
 #include "http/client.h"
+#include "http/security/gatekeeper.h"
 #include "kafka/client/cluster.h"
-#include "schema/avro_compatibility.h"
-#include "schema/avro_schema.h"
 #include "services/registry/schema_log.h"
+#include "services/registry/schema_types.h"
 #include "services/registry/writer_election.h"
 
 namespace wharf::registry {
 
 namespace bj = boost::json;
-namespace avro = schema::avro;
+
+const std::vector<std::string>& access_rule_operations() {
+  static const std::vector<std::string> operations{"read", "write", "delete", "admin"};
+  return operations;
+}
 
 namespace {
 
@@ -207,15 +211,19 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
 
   void add_routes(http::router& r) {
     auto self = shared_from_this();
-    auto read = [self](api_result (registry_api::*fn)(const http::request&)) {
-      return [self, fn](const http::request& req) {
-        if (!self->ready()) return self->not_ready();
-        return answer((self.get()->*fn)(req));
+    using fn_type = api_result (registry_api::*)(const http::request&);
+    // Reads are answered on the I/O thread from memory.
+    auto read = [self](need n, fn_type fn) -> http::async_handler {
+      return [self, n, fn](http::request&& req, http::responder respond) {
+        if (auto refused = self->refuse(req, n)) return respond(std::move(*refused));
+        if (!self->ready()) return respond(self->not_ready());
+        respond(answer((self.get()->*fn)(req)));
       };
     };
     // Writes wait for Kafka: they run on a worker thread, on the writer instance.
-    auto write = [self](api_result (registry_api::*fn)(const http::request&)) {
-      return [self, fn](http::request&& req, http::responder respond) {
+    auto write = [self](need n, fn_type fn) -> http::async_handler {
+      return [self, n, fn](http::request&& req, http::responder respond) {
+        if (auto refused = self->refuse(req, n)) return respond(std::move(*refused));
         if (!self->ready()) return respond(self->not_ready());
         self->kafka_.workers().post([self, fn, req = std::move(req), respond]() {
           if (auto forwarded = self->forward_unless_writer(req))
@@ -227,45 +235,123 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     r.set_error_formatter([](int status, std::string_view message) {
       return error_answer({status, std::string(message)});
     });
-    r.add("GET", "/", [](const http::request&) { return json_answer(200, bj::object{}); });
-    r.add("GET", "/schemas", read(&registry_api::list_schemas));
-    r.add("GET", "/schemas/types", read(&registry_api::schema_types));
-    r.add("GET", "/schemas/ids/{id}", read(&registry_api::schema_by_id));
-    r.add("GET", "/schemas/ids/{id}/schema", read(&registry_api::raw_schema_by_id));
-    r.add("GET", "/schemas/ids/{id}/subjects", read(&registry_api::subjects_of_id));
-    r.add("GET", "/schemas/ids/{id}/versions", read(&registry_api::versions_of_id));
-    r.add("GET", "/subjects", read(&registry_api::list_subjects));
-    r.add("POST", "/subjects/{subject}", read(&registry_api::lookup));
-    r.add_async("DELETE", "/subjects/{subject}", write(&registry_api::delete_subject));
-    r.add("GET", "/subjects/{subject}/versions", read(&registry_api::list_versions));
-    r.add_async("POST", "/subjects/{subject}/versions", write(&registry_api::register_schema));
-    r.add("GET", "/subjects/{subject}/versions/{version}", read(&registry_api::get_version));
+    // Preflights carry no credentials: CORS answers them before any route's security.
+    if (security_) security_->install_cors(r);
+    const need signed_in{};
+    const need read_subject{need::scope::path_subject, "read"};
+    const need write_subject{need::scope::path_subject, "write"};
+    const need delete_subject{need::scope::path_subject, "delete"};
+    const need admin_subject{need::scope::path_subject, "admin"};
+    const need admin_all{need::scope::every_subject, "admin"};
+    r.add_async("GET", "/", [self](http::request&& req, http::responder respond) {
+      if (auto refused = self->refuse(req, need{})) return respond(std::move(*refused));
+      respond(json_answer(200, bj::object{}));
+    });
+    // Lists show only the subjects (and their schemas) the principal may read; an id is
+    // readable through any subject that uses it.
+    r.add_async("GET", "/schemas", read(signed_in, &registry_api::list_schemas));
+    r.add_async("GET", "/schemas/types", read(signed_in, &registry_api::schema_types));
+    r.add_async("GET", "/schemas/ids/{id}", read(signed_in, &registry_api::schema_by_id));
+    r.add_async("GET", "/schemas/ids/{id}/schema",
+                read(signed_in, &registry_api::raw_schema_by_id));
+    r.add_async("GET", "/schemas/ids/{id}/subjects",
+                read(signed_in, &registry_api::subjects_of_id));
+    r.add_async("GET", "/schemas/ids/{id}/versions",
+                read(signed_in, &registry_api::versions_of_id));
+    r.add_async("GET", "/subjects", read(signed_in, &registry_api::list_subjects));
+    r.add_async("POST", "/subjects/{subject}", read(read_subject, &registry_api::lookup));
+    r.add_async("DELETE", "/subjects/{subject}",
+                write(delete_subject, &registry_api::delete_subject));
+    r.add_async("GET", "/subjects/{subject}/versions",
+                read(read_subject, &registry_api::list_versions));
+    r.add_async("POST", "/subjects/{subject}/versions",
+                write(write_subject, &registry_api::register_schema));
+    r.add_async("GET", "/subjects/{subject}/versions/{version}",
+                read(read_subject, &registry_api::get_version));
     r.add_async("DELETE", "/subjects/{subject}/versions/{version}",
-                write(&registry_api::delete_version));
-    r.add("GET", "/subjects/{subject}/versions/{version}/schema",
-          read(&registry_api::get_version_schema));
-    r.add("GET", "/subjects/{subject}/versions/{version}/referencedby",
-          read(&registry_api::referenced_by));
-    r.add("POST", "/compatibility/subjects/{subject}/versions",
-          read(&registry_api::check_all_versions));
-    r.add("POST", "/compatibility/subjects/{subject}/versions/{version}",
-          read(&registry_api::check_one_version));
-    r.add("GET", "/config", read(&registry_api::get_config));
-    r.add_async("PUT", "/config", write(&registry_api::put_config));
-    r.add_async("DELETE", "/config", write(&registry_api::delete_config));
-    r.add("GET", "/config/{subject}", read(&registry_api::get_config));
-    r.add_async("PUT", "/config/{subject}", write(&registry_api::put_config));
-    r.add_async("DELETE", "/config/{subject}", write(&registry_api::delete_config));
-    r.add("GET", "/mode", read(&registry_api::get_mode));
-    r.add_async("PUT", "/mode", write(&registry_api::put_mode));
-    r.add_async("DELETE", "/mode", write(&registry_api::delete_mode));
-    r.add("GET", "/mode/{subject}", read(&registry_api::get_mode));
-    r.add_async("PUT", "/mode/{subject}", write(&registry_api::put_mode));
-    r.add_async("DELETE", "/mode/{subject}", write(&registry_api::delete_mode));
+                write(delete_subject, &registry_api::delete_version));
+    r.add_async("GET", "/subjects/{subject}/versions/{version}/schema",
+                read(read_subject, &registry_api::get_version_schema));
+    r.add_async("GET", "/subjects/{subject}/versions/{version}/referencedby",
+                read(read_subject, &registry_api::referenced_by));
+    r.add_async("POST", "/compatibility/subjects/{subject}/versions",
+                read(read_subject, &registry_api::check_all_versions));
+    r.add_async("POST", "/compatibility/subjects/{subject}/versions/{version}",
+                read(read_subject, &registry_api::check_one_version));
+    r.add_async("GET", "/config", read(signed_in, &registry_api::get_config));
+    r.add_async("PUT", "/config", write(admin_all, &registry_api::put_config));
+    r.add_async("DELETE", "/config", write(admin_all, &registry_api::delete_config));
+    r.add_async("GET", "/config/{subject}", read(read_subject, &registry_api::get_config));
+    r.add_async("PUT", "/config/{subject}", write(admin_subject, &registry_api::put_config));
+    r.add_async("DELETE", "/config/{subject}", write(admin_subject, &registry_api::delete_config));
+    r.add_async("GET", "/mode", read(signed_in, &registry_api::get_mode));
+    r.add_async("PUT", "/mode", write(admin_all, &registry_api::put_mode));
+    r.add_async("DELETE", "/mode", write(admin_all, &registry_api::delete_mode));
+    r.add_async("GET", "/mode/{subject}", read(read_subject, &registry_api::get_mode));
+    r.add_async("PUT", "/mode/{subject}", write(admin_subject, &registry_api::put_mode));
+    r.add_async("DELETE", "/mode/{subject}", write(admin_subject, &registry_api::delete_mode));
   }
 
  private:
   using api_result = result<http::response, api_error>;
+
+  // What a route asks of the caller when security is on: to authenticate, and maybe an
+  // operation on the subject in its path or on every subject.
+  struct need {
+    enum class scope { authenticated, path_subject, every_subject };
+    scope on = scope::authenticated;
+    std::string_view operation;
+  };
+
+  // The answer refusing req (401, 403, 429), or nullopt with req.principal set.
+  std::optional<http::response> refuse(http::request& req, const need& n) const {
+    if (!security_) return std::nullopt;
+    auto admitted = security_->admit(req);
+    if (!admitted.ok()) return admitted.err().answer;
+    req.principal = std::move(*admitted);
+    switch (n.on) {
+      case need::scope::authenticated: return std::nullopt;
+      case need::scope::path_subject: {
+        auto subject = req.param("subject");
+        bool allowed = n.operation == "read"
+                           ? may_read(req, subject)
+                           : security_->allows(req.principal, n.operation, subject);
+        if (allowed) return std::nullopt;
+        return security_->forbidden(fmt::format("User '{}' is not allowed to {} subject '{}'",
+                                                req.principal, n.operation, subject));
+      }
+      case need::scope::every_subject:
+        if (security_->allows_everything(req.principal, n.operation)) return std::nullopt;
+        return security_->forbidden(fmt::format(
+            "User '{}' is not allowed to change the registry-wide {} (needs {} on every subject)",
+            req.principal, req.target.starts_with("/mode") ? "mode" : "compatibility level",
+            n.operation));
+    }
+    return std::nullopt;
+  }
+
+  // A schema id is readable through any subject that uses or used it.
+  bool may_read_id(const http::request& req, const schema_store& store, int id) const {
+    if (!security_) return true;
+    for (const auto& use : store.uses_of(id, true)) {
+      if (may_read(req, use.subject)) return true;
+    }
+    return false;
+  }
+  static api_error forbidden_id(const http::request& req) {
+    return {40301, fmt::format("User '{}' is not allowed to read schema {}: no subject it may "
+                               "read uses it",
+                               req.principal, req.param("id"))};
+  }
+
+  // Any operation on a subject lets its principal read it.
+  bool may_read(const http::request& req, std::string_view subject) const {
+    if (!security_) return true;
+    for (const auto& op : access_rule_operations()) {
+      if (security_->allows(req.principal, op, subject)) return true;
+    }
+    return false;
+  }
 
   http::response not_ready() {
     std::lock_guard lock(reason_mutex_);
@@ -329,65 +415,80 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
 
   // --- schemas ------------------------------------------------------------------
 
-  // The parsed Avro schema of a request or a stored version, its references resolved.
-  result<avro::schema_ptr, api_error> parse_avro(const schema_store& store, std::string_view text,
-                                                 const std::vector<schema_reference>& references,
-                                                 int depth = 0) {
+  // The parsed schema of a request or a stored version, its references resolved.
+  result<parsed_ptr, api_error> parse_with_references(
+      const schema_store& store, schema_type type, std::string_view text,
+      const std::vector<schema_reference>& references, int depth = 0) {
     if (depth > 32) return api_error{42201, "Invalid schema: references nest too deeply"};
-    std::vector<avro::schema_ptr> resolved;
+    std::vector<resolved_reference> resolved;
     for (const auto& ref : references) {
       auto v = store.version(ref.subject, ref.version, true);
       const stored_schema* s = v ? store.schema_by_id(v->id) : nullptr;
-      if (!s || s->type != schema_type::avro) {
+      if (!s) {
         return api_error{42201, fmt::format("Invalid schema: reference {} to subject '{}' version "
                                             "{} does not exist",
                                             ref.name, ref.subject, ref.version)};
       }
-      WHARF_ASSIGN_OR_RETURN(auto parsed, parse_avro(store, s->text, s->references, depth + 1));
-      resolved.push_back(std::move(parsed));
+      WHARF_ASSIGN_OR_RETURN(
+          auto parsed, parse_with_references(store, s->type, s->text, s->references, depth + 1));
+      resolved.push_back({ref.name, s->text, std::move(parsed)});
     }
-    auto parsed = avro::schema::parse(text, resolved);
+    auto parsed = parse_schema(type, text, resolved);
     if (!parsed.ok()) return api_error{42201, "Invalid schema: " + parsed.err().message()};
     return *parsed;
   }
 
-  result<avro::schema_ptr, api_error> parse_request_schema(const schema_store& store,
-                                                           const schema_request& request) {
-    if (request.type != schema_type::avro) {
-      return api_error{42201, fmt::format("Invalid schema: schema type {} is not supported by "
-                                          "this registry yet (AVRO is)",
-                                          to_string(request.type))};
-    }
-    return parse_avro(store, request.text, request.references);
+  result<parsed_ptr, api_error> parse_request_schema(const schema_store& store,
+                                                     const schema_request& request) {
+    return parse_with_references(store, request.type, request.text, request.references);
   }
 
-  result<avro::schema_ptr, api_error> parse_stored(const schema_store& store, int id) {
+  result<parsed_ptr, api_error> parse_stored(const schema_store& store, int id) {
     {
       std::lock_guard lock(parsed_mutex_);
       if (auto it = parsed_.find(id); it != parsed_.end()) return it->second;
     }
     const auto* s = store.schema_by_id(id);
     if (!s) return schema_not_found();
-    WHARF_ASSIGN_OR_RETURN(auto parsed, parse_avro(store, s->text, s->references));
+    WHARF_ASSIGN_OR_RETURN(auto parsed,
+                           parse_with_references(store, s->type, s->text, s->references));
     std::lock_guard lock(parsed_mutex_);
     parsed_[id] = parsed;
     return parsed;
   }
 
-  api_result schema_types(const http::request&) { return json_answer(200, bj::array{"AVRO"}); }
+  // The schema's text, or its form in ?format= where its type has that format (Protobuf's
+  // "serialized": the base64 descriptor).
+  std::string text_in_format(const schema_store& store, const stored_schema& s,
+                             const http::request& req) {
+    auto format = req.query_param("format");
+    if (!format || format->empty()) return s.text;
+    auto parsed = parse_stored(store, s.id);
+    if (!parsed.ok()) return s.text;
+    return (*parsed)->formatted(*format).value_or(s.text);
+  }
+
+  api_result schema_types(const http::request&) {
+    bj::array out;
+    for (auto type : supported_schema_types()) out.push_back(bj::string(to_string(type)));
+    return json_answer(200, out);
+  }
 
   api_result schema_by_id(const http::request& req) {
     auto id = parse_id(req.param("id"));
     std::optional<http::response> out;
+    std::optional<api_error> refused;
     log_->read([&](const schema_store& store) {
       const auto* s = id ? store.schema_by_id(*id) : nullptr;
       if (!s) return;
+      if (!may_read_id(req, store, *id)) return refused.emplace(forbidden_id(req)), void();
       bj::object body;
       if (s->type != schema_type::avro) body["schemaType"] = to_string(s->type);
       if (!s->references.empty()) body["references"] = version_json({}, *s)["references"];
-      body["schema"] = s->text;
+      body["schema"] = text_in_format(store, *s, req);
       out = json_answer(200, body);
     });
+    if (refused) return *refused;
     if (!out) return api_error{40403, fmt::format("Schema {} not found", req.param("id"))};
     return std::move(*out);
   }
@@ -395,9 +496,13 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
   api_result raw_schema_by_id(const http::request& req) {
     auto id = parse_id(req.param("id"));
     std::optional<std::string> text;
+    std::optional<api_error> refused;
     log_->read([&](const schema_store& store) {
-      if (const auto* s = id ? store.schema_by_id(*id) : nullptr) text = s->text;
+      const auto* s = id ? store.schema_by_id(*id) : nullptr;
+      if (s && !may_read_id(req, store, *id)) return refused.emplace(forbidden_id(req)), void();
+      if (s) text = text_in_format(store, *s, req);
     });
+    if (refused) return *refused;
     if (!text) return api_error{40403, fmt::format("Schema {} not found", req.param("id"))};
     return http::response::json(200, std::move(*text), std::string(content_type));
   }
@@ -411,6 +516,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       found = true;
       std::vector<std::string> seen;
       for (const auto& use : store.uses_of(*id, flag(req, "deleted"))) {
+        if (!may_read(req, use.subject)) continue;
         if (seen.empty() || seen.back() != use.subject) seen.push_back(use.subject);
       }
       for (auto& s : seen) out.push_back(bj::string(s));
@@ -427,6 +533,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       if (!id || !store.schema_by_id(*id)) return;
       found = true;
       for (const auto& use : store.uses_of(*id, flag(req, "deleted"))) {
+        if (!may_read(req, use.subject)) continue;
         out.push_back(bj::object{{"subject", use.subject}, {"version", use.version}});
       }
     });
@@ -441,6 +548,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     bj::array out;
     log_->read([&](const schema_store& store) {
       for (const auto& subject : store.subjects(deleted, prefix)) {
+        if (!may_read(req, subject)) continue;
         auto versions = store.versions(subject, deleted);
         if (latest_only && !versions.empty()) versions = {versions.back()};
         for (int v : versions) {
@@ -467,7 +575,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     log_->read([&](const schema_store& store) {
       for (auto& s :
            store.subjects(flag(req, "deleted"), req.query_param("subjectPrefix").value_or(""))) {
-        out.push_back(bj::string(s));
+        if (may_read(req, s)) out.push_back(bj::string(s));
       }
     });
     return json_answer(200, out);
@@ -503,7 +611,10 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       auto v =
           find_version(store, req.param("subject"), req.param("version"), flag(req, "deleted"));
       if (!v.ok()) return out.emplace(v.err()), void();
-      out.emplace(json_answer(200, version_json(*v, *store.schema_by_id(v->id))));
+      const auto& stored = *store.schema_by_id(v->id);
+      auto body = version_json(*v, stored);
+      body["schema"] = text_in_format(store, stored, req);
+      out.emplace(json_answer(200, body));
     });
     return std::move(*out);
   }
@@ -514,8 +625,8 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       auto v =
           find_version(store, req.param("subject"), req.param("version"), flag(req, "deleted"));
       if (!v.ok()) return out.emplace(v.err()), void();
-      out.emplace(
-          http::response::json(200, store.schema_by_id(v->id)->text, std::string(content_type)));
+      out.emplace(http::response::json(200, text_in_format(store, *store.schema_by_id(v->id), req),
+                                       std::string(content_type)));
     });
     return std::move(*out);
   }
@@ -543,6 +654,8 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
         return out.emplace(subject_not_found(subject)), void();
       auto parsed = parse_request_schema(store, request);
       if (!parsed.ok()) return out.emplace(parsed.err()), void();
+      request.text =
+          flag(req, "normalize") ? (*parsed)->normalized() : (*parsed)->stored_text(request.text);
       auto found = store.find(subject, request.type, request.text, request.references, deleted);
       if (!found) return out.emplace(schema_not_found()), void();
       out.emplace(json_answer(200, version_json(*found, *store.schema_by_id(found->id))));
@@ -576,52 +689,8 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     std::vector<std::string> messages;
   };
 
-  // Confluent's descriptions of Avro incompatibilities; reader/writer become new/old.
-  static std::string describe(const avro::incompatibility& i, bool reader_is_new) {
-    std::string reader = reader_is_new ? "new" : "old";
-    std::string writer = reader_is_new ? "old" : "new";
-    std::string description;
-    switch (i.type) {
-      case avro::incompatibility_type::name_mismatch:
-        description = fmt::format("The name of the schema has changed (path '{}')", i.location);
-        break;
-      case avro::incompatibility_type::fixed_size_mismatch:
-        description = fmt::format(
-            "The size of FIXED type field at path '{}' in the {} schema does "
-            "not match with the {} schema",
-            i.location, reader, writer);
-        break;
-      case avro::incompatibility_type::missing_enum_symbols:
-        description = fmt::format(
-            "The {} schema is missing enum symbols '{}' at path '{}' in the "
-            "{} schema",
-            reader, i.message, i.location, writer);
-        break;
-      case avro::incompatibility_type::reader_field_missing_default_value:
-        description = fmt::format(
-            "The field '{}' at path '{}' in the {} schema has no default "
-            "value and is missing in the {} schema",
-            i.message, i.location, reader, writer);
-        break;
-      case avro::incompatibility_type::type_mismatch:
-        description = fmt::format(
-            "The type (path '{}') of a field in the {} schema does not match "
-            "with the {} schema",
-            i.location, reader, writer);
-        break;
-      case avro::incompatibility_type::missing_union_branch:
-        description = fmt::format(
-            "The {} schema is missing a type inside a union field at path "
-            "'{}' in the {} schema",
-            reader, i.location, writer);
-        break;
-    }
-    return fmt::format("{{errorType:'{}', description:'{}', additionalInfo:'{}'}}",
-                       avro::to_string(i.type), description, i.message);
-  }
-
   // Checks candidate against previous versions (oldest first) as level asks.
-  compat_verdict check_against(const schema_store& store, const avro::schema& candidate,
+  compat_verdict check_against(const schema_store& store, const parsed_schema& candidate,
                                const std::vector<subject_version>& previous,
                                const std::string& level) {
     compat_verdict verdict;
@@ -635,14 +704,14 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       auto old = parse_stored(store, it->id);
       if (!old.ok()) continue;  // a stored schema we cannot read constrains nothing
       std::vector<std::string> messages;
-      if (backward) {
-        for (const auto& i : avro::check_reader_writer(candidate, **old).incompatibilities) {
-          messages.push_back(describe(i, true));
+      if ((*old)->type() != candidate.type()) {
+        messages.push_back("Incompatible because of different schema type");
+      } else {
+        if (backward) {
+          for (auto& m : candidate.cannot_read(**old, true)) messages.push_back(std::move(m));
         }
-      }
-      if (forward) {
-        for (const auto& i : avro::check_reader_writer(**old, candidate).incompatibilities) {
-          messages.push_back(describe(i, false));
+        if (forward) {
+          for (auto& m : (*old)->cannot_read(candidate, false)) messages.push_back(std::move(m));
         }
       }
       if (messages.empty()) continue;
@@ -666,6 +735,8 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
   api_result register_schema(const http::request& req) {
     WHARF_ASSIGN_OR_RETURN(auto body, json_body(req));
     WHARF_ASSIGN_OR_RETURN(auto request, parse_schema_request(body));
+    // normalize=true stores (and matches) the schema in its normalized form.
+    bool normalize = flag(req, "normalize");
     auto subject = req.param("subject");
     auto lock = log_->write_lock();
     std::optional<api_result> out;
@@ -684,6 +755,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       }
       auto parsed = parse_request_schema(store, request);
       if (!parsed.ok()) return out.emplace(parsed.err()), void();
+      request.text = normalize ? (*parsed)->normalized() : (*parsed)->stored_text(request.text);
       if (auto existing =
               store.find(subject, request.type, request.text, request.references, false)) {
         if (!request.id || *request.id == existing->id) {
@@ -980,10 +1052,11 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
   }
 
   service_options options_;
+  std::shared_ptr<const http::security::gatekeeper> security_ = options_.security;
   kafka::client::cluster& kafka_;
   std::unique_ptr<schema_log> log_;
   std::mutex parsed_mutex_;
-  std::map<int, avro::schema_ptr> parsed_;
+  std::map<int, parsed_ptr> parsed_;
   std::unique_ptr<writer_election> election_;
   std::string own_url_;
   std::atomic<std::uint64_t> synced_term_{0};

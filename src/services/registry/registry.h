@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "http/server.h"
@@ -20,7 +21,17 @@ namespace wharf::kafka::client {
 class cluster;
 }
 
+namespace wharf::http::security {
+class gatekeeper;
+}
+
 namespace wharf::registry {
+
+// The operations access rules name for subjects ("principal:operation:subject pattern"):
+// read (schemas, versions, lookups, compatibility checks, settings), write (register),
+// delete (versions and subjects) and admin (compatibility and mode settings; on every
+// subject for the global ones). Any of them also lets the principal read the subject.
+const std::vector<std::string>& access_rule_operations();
 
 struct service_options {
   http::server_options http;
@@ -32,6 +43,8 @@ struct service_options {
   // How other instances reach this one to forward writes; empty: the listener's URL.
   std::string advertised_url;
   std::chrono::milliseconds session_timeout{10'000};
+  // Authentication, subject access rules, rate limits and CORS; null: open to everyone.
+  std::shared_ptr<const http::security::gatekeeper> security;
 };
 
 class service {

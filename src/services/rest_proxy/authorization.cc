@@ -67,7 +67,10 @@ constexpr std::array route_rules{
     route_rule{"v3.consumer-groups.get", need::group_inspector},
     route_rule{"v3.consumers.list", need::group_inspector},
     route_rule{"v3.consumers.get", need::group_inspector},
+    route_rule{"v3.consumer-assignments.list", need::group_inspector},
+    route_rule{"v3.consumer-assignments.get", need::group_inspector},
     route_rule{"v3.consumer-lags.list", need::group_inspector},
+    route_rule{"v3.consumer-lags.get", need::group_inspector},
     route_rule{"v3.consumer-group-lag-summary.get", need::group_inspector},
 };
 

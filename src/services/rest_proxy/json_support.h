@@ -10,6 +10,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "base/utf8.h"
 #include "services/rest_proxy/api_errors.h"
 
 namespace wharf::rest_proxy::json {
@@ -25,7 +26,7 @@ std::string to_text(const boost::json::value& value);
 // the output is always valid JSON.
 void append_string(std::string& out, std::string_view text);
 
-bool is_valid_utf8(std::string_view text);
+using wharf::is_valid_utf8;
 
 // A field of an object: nullptr if absent (or if v is not an object).
 const boost::json::value* field(const boost::json::value& v, std::string_view name);

@@ -69,15 +69,9 @@ std::optional<std::int64_t> parse_iso8601_millis(std::string_view text);
 
 // Appends one v2 consumer record: {"topic","key","value","partition","offset"}, with
 // key/value base64 (binary) or embedded JSON (json; bytes that are not JSON become a
-// JSON string).
+// JSON string). Schema formats: append_v2_schema_record (schema_client.h).
 void append_v2_record(std::string& out, const kafka::client::consumed_record& record,
                       embedded_format format);
-// The same for the avro format: key and value decoded from Confluent's wire format with
-// the schema their id names, as Avro's JSON encoding. Fetches schemas: blocks.
-class schema_client;
-api_result<bool> append_v2_avro_record(std::string& out,
-                                       const kafka::client::consumed_record& record,
-                                       schema_client& schemas);
 
 // Roughly the bytes append_v2_record adds, for max_bytes accounting.
 std::size_t v2_record_size(const kafka::client::consumed_record& record, embedded_format format);

@@ -209,20 +209,21 @@ class service_impl final : public service {
 
 result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, service_options options,
                                                 kc::cluster& kafka, metrics::registry* metrics) {
-  auto ctx = std::shared_ptr<proxy_context>(
-      new proxy_context{kafka,
-                        std::make_shared<metadata_cache>(kafka.admin_client(), kafka.workers(),
-                                                         options.metadata_max_age),
-                        std::make_shared<consumer_registry>(kafka, options.consumers),
-                        std::move(options.filter),
-                        options.http.tls.enabled(),
-                        {},
-                        options.produce,
-                        options.schema_registry_url.empty()
-                            ? nullptr
-                            : std::make_shared<schema_client>(options.schema_registry_url,
-                                                              options.schema_registry_timeout),
-                        options.security});
+  auto ctx = std::shared_ptr<proxy_context>(new proxy_context{
+      kafka,
+      std::make_shared<metadata_cache>(kafka.admin_client(), kafka.workers(),
+                                       options.metadata_max_age),
+      std::make_shared<consumer_registry>(kafka, options.consumers),
+      std::move(options.filter),
+      options.http.tls.enabled(),
+      {},
+      options.produce,
+      options.schema_registry_url.empty()
+          ? nullptr
+          : std::make_shared<schema_client>(options.schema_registry_url,
+                                            options.schema_registry_timeout,
+                                            options.schema_registry_authorization),
+      options.security});
 
   auto routes = make_router(ctx);
   WHARF_ASSIGN_OR_RETURN(auto server, http::server::start(runtime, options.http, routes, metrics));

@@ -63,6 +63,7 @@ struct service_options {
   // Where the avro format registers and fetches schemas; empty: avro is refused.
   std::string schema_registry_url;
   std::chrono::milliseconds schema_registry_timeout{10'000};
+  std::string schema_registry_authorization;  // Authorization header value, empty for none
 };
 
 // The operations access rules name ("principal:operation:topic pattern").

@@ -597,6 +597,119 @@ void get_group_consumer(const context_ptr& ctx, http::request&& req, http::respo
       });
 }
 
+bj::object lag_json(const links& l, const std::string& group, const partition_lag& p) {
+  auto self =
+      group_url(l, group) + "/lags/" + p.topic + "/partitions/" + std::to_string(p.partition);
+  return bj::object{{"kind", "KafkaConsumerLag"},
+                    {"metadata", resource_metadata(self, l.crn() + "/consumer-group=" + group +
+                                                             "/lag=" + p.topic + "/partition=" +
+                                                             std::to_string(p.partition))},
+                    {"cluster_id", l.cluster_id},
+                    {"consumer_group_id", group},
+                    {"topic_name", p.topic},
+                    {"partition_id", p.partition},
+                    {"consumer_id", text_or_null(p.member, &kc::group_member::member_id)},
+                    {"instance_id", text_or_null(p.member, &kc::group_member::group_instance_id)},
+                    {"client_id", text_or_null(p.member, &kc::group_member::client_id)},
+                    {"current_offset", p.current_offset},
+                    {"log_end_offset", p.log_end_offset},
+                    {"lag", p.lag()}};
+}
+
+bj::object assignment_json(const links& l, const std::string& group, const std::string& consumer,
+                           const kc::topic_partition& tp) {
+  auto partition = std::to_string(tp.partition);
+  auto self = group_url(l, group) + "/consumers/" + consumer + "/assignments/" + tp.topic +
+              "/partitions/" + partition;
+  return bj::object{
+      {"kind", "KafkaConsumerAssignment"},
+      {"metadata",
+       resource_metadata(self, l.crn() + "/consumer-group=" + group + "/consumer=" + consumer +
+                                   "/assignment=" + tp.topic + "/partition=" + partition)},
+      {"cluster_id", l.cluster_id},
+      {"consumer_group_id", group},
+      {"consumer_id", consumer},
+      {"topic_name", tp.topic},
+      {"partition_id", tp.partition},
+      {"partition", related(l.partition(tp.topic, tp.partition))},
+      {"lag", related(group_url(l, group) + "/lags/" + tp.topic + "/partitions/" + partition)}};
+}
+
+const kc::group_member* find_member(const kc::group_description& g, const std::string& id) {
+  for (const auto& m : g.members) {
+    if (m.member_id == id) return &m;
+  }
+  return nullptr;
+}
+
+void list_consumer_assignments(const context_ptr& ctx, http::request&& req,
+                               http::responder respond) {
+  auto consumer_id = req.param("consumer_id");
+  with_group(
+      ctx, std::move(req), std::move(respond),
+      [consumer_id](const links& l, const kc::group_description& g, http::responder& respond) {
+        const auto* member = find_member(g, consumer_id);
+        if (!member) {
+          return respond(error_response(error_codes::not_found,
+                                        fmt::format("Consumer {} cannot be found.", consumer_id)));
+        }
+        auto assigned = member->assignment;
+        std::sort(assigned.begin(), assigned.end(), [](const auto& a, const auto& b) {
+          return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+        });
+        bj::array data;
+        for (const auto& tp : assigned)
+          data.push_back(assignment_json(l, g.group_id, consumer_id, tp));
+        respond(v3_response(
+            200, collection("KafkaConsumerAssignmentList",
+                            group_url(l, g.group_id) + "/consumers/" + consumer_id + "/assignments",
+                            std::move(data))));
+      });
+}
+
+void get_consumer_assignment(const context_ptr& ctx, http::request&& req, http::responder respond) {
+  auto consumer_id = req.param("consumer_id");
+  auto topic = req.param("topic_name");
+  auto partition = parse_partition_id(req.param("partition_id"));
+  with_group(
+      ctx, std::move(req), std::move(respond),
+      [consumer_id, topic, partition](const links& l, const kc::group_description& g,
+                                      http::responder& respond) {
+        const auto* member = find_member(g, consumer_id);
+        if (!member) {
+          return respond(error_response(error_codes::not_found,
+                                        fmt::format("Consumer {} cannot be found.", consumer_id)));
+        }
+        for (const auto& tp : member->assignment) {
+          if (partition && tp.topic == topic && tp.partition == *partition) {
+            return respond(v3_response(200, assignment_json(l, g.group_id, consumer_id, tp)));
+          }
+        }
+        respond(error_response(error_codes::not_found,
+                               fmt::format("Consumer assignment {}-{} cannot be found.", topic,
+                                           partition ? std::to_string(*partition) : "?")));
+      });
+}
+
+void get_group_lag(const context_ptr& ctx, http::request&& req, http::responder respond) {
+  auto topic = req.param("topic_name");
+  auto partition = parse_partition_id(req.param("partition_id"));
+  with_group(ctx, std::move(req), std::move(respond),
+             [ctx, topic, partition](const links& l, const kc::group_description& g,
+                                     http::responder& respond) {
+               auto lags = group_lags(ctx->admin(), g);
+               if (!lags.ok()) return respond(error_response(lags.err()));
+               for (const auto& p : *lags) {
+                 if (partition && p.topic == topic && p.partition == *partition) {
+                   return respond(v3_response(200, lag_json(l, g.group_id, p)));
+                 }
+               }
+               respond(error_response(error_codes::not_found,
+                                      fmt::format("Consumer lag for {}-{} cannot be found.", topic,
+                                                  partition ? std::to_string(*partition) : "?")));
+             });
+}
+
 void list_group_lags(const context_ptr& ctx, http::request&& req, http::responder respond) {
   with_group(
       ctx, std::move(req), std::move(respond),
@@ -604,25 +717,7 @@ void list_group_lags(const context_ptr& ctx, http::request&& req, http::responde
         auto lags = group_lags(ctx->admin(), g);
         if (!lags.ok()) return respond(error_response(lags.err()));
         bj::array data;
-        for (const auto& p : *lags) {
-          auto self = group_url(l, g.group_id) + "/lags/" + p.topic + "/partitions/" +
-                      std::to_string(p.partition);
-          data.push_back(bj::object{
-              {"kind", "KafkaConsumerLag"},
-              {"metadata", resource_metadata(
-                               self, l.crn() + "/consumer-group=" + g.group_id + "/lag=" + p.topic +
-                                         "/partition=" + std::to_string(p.partition))},
-              {"cluster_id", l.cluster_id},
-              {"consumer_group_id", g.group_id},
-              {"topic_name", p.topic},
-              {"partition_id", p.partition},
-              {"consumer_id", text_or_null(p.member, &kc::group_member::member_id)},
-              {"instance_id", text_or_null(p.member, &kc::group_member::group_instance_id)},
-              {"client_id", text_or_null(p.member, &kc::group_member::client_id)},
-              {"current_offset", p.current_offset},
-              {"log_end_offset", p.log_end_offset},
-              {"lag", p.lag()}});
-        }
+        for (const auto& p : *lags) data.push_back(lag_json(l, g.group_id, p));
         respond(v3_response(200, collection("KafkaConsumerLagList",
                                             group_url(l, g.group_id) + "/lags", std::move(data))));
       });
@@ -702,7 +797,14 @@ void add_v3_routes(http::router& routes, const std::shared_ptr<proxy_context>& c
             bind(list_group_consumers));
   add_route(routes, ctx, "GET", group + "/consumers/{consumer_id}", "v3.consumers.get",
             bind(get_group_consumer));
+  add_route(routes, ctx, "GET", group + "/consumers/{consumer_id}/assignments",
+            "v3.consumer-assignments.list", bind(list_consumer_assignments));
+  add_route(routes, ctx, "GET",
+            group + "/consumers/{consumer_id}/assignments/{topic_name}/partitions/{partition_id}",
+            "v3.consumer-assignments.get", bind(get_consumer_assignment));
   add_route(routes, ctx, "GET", group + "/lags", "v3.consumer-lags.list", bind(list_group_lags));
+  add_route(routes, ctx, "GET", group + "/lags/{topic_name}/partitions/{partition_id}",
+            "v3.consumer-lags.get", bind(get_group_lag));
   add_route(routes, ctx, "GET", group + "/lag-summary", "v3.consumer-group-lag-summary.get",
             bind(get_group_lag_summary));
 }

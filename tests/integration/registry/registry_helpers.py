@@ -28,7 +28,9 @@ class Registry:
 
 
 def launch_registry(workdir: Path, kafka_bootstrap: str | None, config: dict | None = None,
-                    data_dir: Path | None = None) -> Registry:
+                    data_dir: Path | None = None, probe_auth=None) -> Registry:
+    """probe_auth: credentials (a requests auth) for the readiness probe when the registry
+    requires authentication."""
     base: dict = {"rest_proxy": {"enabled": False}, "connect": {"enabled": False}}
     if kafka_bootstrap:
         base["broker"] = {"enabled": False}
@@ -41,7 +43,7 @@ def launch_registry(workdir: Path, kafka_bootstrap: str | None, config: dict | N
         deadline = time.monotonic() + 30
         while True:
             try:
-                if requests.get(url, timeout=5).status_code == 200:
+                if requests.get(url, timeout=5, auth=probe_auth).status_code == 200:
                     break
             except requests.RequestException:
                 pass

@@ -330,3 +330,31 @@ def test_state_survives_a_restart(registry, tmp_path, subject):
         assert json.loads(get(other, f"/schemas/ids/{sid}/schema").text)["name"] == "Kept"
     finally:
         stop_registry(other)
+
+
+def test_normalize_stores_one_form_for_equivalent_schemas(registry, subject):
+    spaced = json.dumps({"type": "record", "name": "Norm", "namespace": "acme",
+                         "fields": [{"name": "a", "type": "long", "default": 1},
+                                    {"name": "b", "type": ["null", "string"], "aliases": ["y", "x"]}]},
+                        indent=2)
+    reordered = json.dumps({"fields": [{"default": 1, "type": "long", "name": "a"},
+                                       {"aliases": ["x", "y"], "name": "b",
+                                        "type": ["null", "string"]}],
+                            "name": "acme.Norm", "type": "record"})
+    first = post(registry, f"/subjects/{subject}/versions?normalize=true", {"schema": spaced})
+    assert first.status_code == 200, first.text
+    again = post(registry, f"/subjects/{subject}/versions?normalize=true", {"schema": reordered})
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert get(registry, f"/subjects/{subject}/versions").json() == [1]
+    stored = get(registry, f"/subjects/{subject}/versions/1").json()["schema"]
+    assert stored == ('{"name":"acme.Norm","type":"record","fields":['
+                      '{"name":"a","type":"long","order":"ASCENDING","default":1},'
+                      '{"name":"b","type":["null","string"],"order":"ASCENDING",'
+                      '"aliases":["x","y"]}]}')
+    # The stored form is a schema other Avro implementations read.
+    import fastavro
+    fastavro.parse_schema(json.loads(stored))
+    # Lookup with normalize finds it from any spelling; without, only the stored text.
+    found = post(registry, f"/subjects/{subject}?normalize=true", {"schema": spaced})
+    assert found.status_code == 200 and found.json()["version"] == 1
+    assert_error(post(registry, f"/subjects/{subject}", {"schema": reordered}), 404, 40403)

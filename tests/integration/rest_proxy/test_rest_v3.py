@@ -165,6 +165,31 @@ def test_consumer_groups_consumers_and_lags(rest_proxy):
         assert summary["total_lag"] == 3 and summary["max_lag"] == 2
         assert summary["max_lag_topic_name"] == topic and summary["max_lag_partition_id"] == 1
         assert summary["max_lag_consumer_id"] == member and summary["max_lag_client_id"] == "lagger"
+
+        one_lag = requests.get(f"{base}/consumer-groups/{group}/lags/{topic}/partitions/1",
+                               timeout=TIMEOUT)
+        assert one_lag.status_code == 200 and one_lag.json() == lags["data"][1]
+        no_lag = requests.get(f"{base}/consumer-groups/{group}/lags/{topic}/partitions/7",
+                              timeout=TIMEOUT)
+        assert no_lag.status_code == 404 and no_lag.json()["error_code"] == 404
+
+        member_url = f"{base}/consumer-groups/{group}/consumers/{member}"
+        assert consumers[0]["assignments"] == {"related": f"{member_url}/assignments"}
+        assignments = requests.get(f"{member_url}/assignments", timeout=TIMEOUT).json()
+        assert assignments["kind"] == "KafkaConsumerAssignmentList"
+        assert [(a["topic_name"], a["partition_id"], a["consumer_id"])
+                for a in assignments["data"]] == [(topic, 0, member), (topic, 1, member)]
+        first = assignments["data"][0]
+        assert first["kind"] == "KafkaConsumerAssignment"
+        assert first["partition"] == {"related": f"{base}/topics/{topic}/partitions/0"}
+        assert first["lag"] == {"related": f"{base}/consumer-groups/{group}/lags/{topic}/partitions/0"}
+        one = requests.get(f"{member_url}/assignments/{topic}/partitions/1", timeout=TIMEOUT)
+        assert one.status_code == 200 and one.json() == assignments["data"][1]
+        for missing_url in (f"{member_url}/assignments/{topic}/partitions/5",
+                            f"{member_url}/assignments/other/partitions/0",
+                            f"{base}/consumer-groups/{group}/consumers/nobody/assignments"):
+            r = requests.get(missing_url, timeout=TIMEOUT)
+            assert r.status_code == 404 and r.json()["error_code"] == 404, missing_url
     finally:
         consumer.delete()
     missing = requests.get(f"{base}/consumer-groups/{name('nobody')}", timeout=TIMEOUT)

@@ -69,6 +69,8 @@ class fake_consumer final : public kc::consumer {
   kc::result<std::vector<kc::topic_partition>> assignment() override {
     return std::vector<kc::topic_partition>{};
   }
+  kc::status pause(const std::vector<kc::topic_partition>&) override { return kc::done{}; }
+  kc::status resume(const std::vector<kc::topic_partition>&) override { return kc::done{}; }
   kc::status seek(const std::vector<kc::partition_offset>&) override { return kc::done{}; }
   kc::status commit(const std::vector<kc::partition_offset>&) override { return kc::done{}; }
   kc::result<std::vector<kc::partition_offset>> committed(const std::vector<kc::topic_partition>&,
