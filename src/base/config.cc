@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "base/units.h"
+#include "base/utf8.h"
 
 namespace wharf::config {
 namespace {
@@ -268,26 +269,6 @@ std::vector<problem> schema::load_file(const std::string& path) {
 }
 
 namespace {
-
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
 
 // A plain YAML scalar as YAML 1.2's core schema reads it: null, a boolean, a number, or
 // else a string. Quoted scalars are always strings.

@@ -22,31 +22,7 @@ api_result<bj::value> parse_body(std::string_view body) {
   return value;
 }
 
-void append_string(std::string& out, std::string_view text) {
-  out += '"';
-  bool valid = is_valid_utf8(text);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    auto c = static_cast<unsigned char>(text[i]);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else if (c >= 0x80 && !valid) {
-          out += "\\ufffd";
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+void append_string(std::string& out, std::string_view text) { append_json_string(out, text); }
 
 void write(const bj::value& value, std::string& out) {
   switch (value.kind()) {

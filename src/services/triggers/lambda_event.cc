@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/base64.h"
+#include "base/utf8.h"
 
 namespace wharf::triggers {
 
@@ -11,27 +12,9 @@ namespace kc = kafka::client;
 
 namespace {
 
-void append_string(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += "\\u00";
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-}
-
 void append_record(std::string& out, const kc::consumed_record& r) {
   out += R"({"topic":)";
-  append_string(out, r.topic);
+  append_json_string(out, r.topic);
   out += R"(,"partition":)";
   out += std::to_string(r.partition);
   out += R"(,"offset":)";
@@ -55,7 +38,7 @@ void append_record(std::string& out, const kc::consumed_record& r) {
   for (std::size_t i = 0; i < r.headers.size(); ++i) {
     if (i > 0) out += ',';
     out += '{';
-    append_string(out, r.headers[i].name);
+    append_json_string(out, r.headers[i].name);
     out += ":[";
     const auto& value = r.headers[i].value;
     if (value) {
@@ -89,14 +72,14 @@ std::string kafka_event(const event_source& source, std::span<const kc::consumed
     out += R"({"eventSource":"SelfManagedKafka")";
   } else {
     out += R"({"eventSource":"aws:kafka","eventSourceArn":)";
-    append_string(out, source.arn);
+    append_json_string(out, source.arn);
   }
   out += R"(,"bootstrapServers":)";
-  append_string(out, source.bootstrap_servers);
+  append_json_string(out, source.bootstrap_servers);
   out += R"(,"records":{)";
   for (std::size_t g = 0; g < order.size(); ++g) {
     if (g > 0) out += ',';
-    append_string(out, order[g]);
+    append_json_string(out, order[g]);
     out += ":[";
     const auto& group = groups[order[g]];
     for (std::size_t i = 0; i < group.size(); ++i) {
