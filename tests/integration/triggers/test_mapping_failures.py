@@ -1,0 +1,117 @@
+"""Failing batches: retries with backoff, bisection with a retry limit and a kafka://
+on-failure destination carrying Lambda's invocation record, partial batch responses
+(ReportBatchItemFailures), and a handler that hangs past its timeout."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter
+
+import pytest
+
+from trigger_helpers import esm, wait_until  # noqa: F401
+
+
+@pytest.mark.parametrize("function", ["py", "http", "sh"])
+def test_a_failing_batch_is_retried_until_it_succeeds(esm, unique_topic, function):
+    esm.create_topic(unique_topic)
+    values = [b"ok-0", b"ok-1", b"fail-once-2", b"ok-3"]
+    esm.produce(unique_topic, [{"value": v} for v in values])
+    mapping = esm.create_mapping(function, unique_topic, BatchSize=4,
+                                 MaximumBatchingWindowInSeconds=1)
+    wait_until(lambda: esm.committed(mapping["UUID"], unique_topic, 1) == [4], timeout=30,
+               what="the batch to succeed and be committed")
+    invocations = esm.invocations(function, unique_topic)
+    # The whole batch failed once and was retried as a whole.
+    assert len(invocations) == 2, invocations
+    for inv in invocations:
+        assert [bytes.fromhex(r["value"]) for r in inv["records"]] == values
+    assert invocations[1]["start"] > invocations[0]["start"]
+
+
+def test_bisection_retry_limit_and_failure_topic(esm, unique_topic):
+    esm.create_topic(unique_topic)
+    failures = esm.create_topic(unique_topic + "-failed")
+    values = [f"v{i}".encode() if i not in (2, 5) else f"v{i}-fail-always".encode()
+              for i in range(8)]
+    produced = esm.produce(unique_topic, [{"key": f"k{i}".encode(), "value": v,
+                                           "headers": [("h", f"{i}".encode())]}
+                                          for i, v in enumerate(values)])
+    mapping = esm.create_mapping(
+        "py", unique_topic, BatchSize=8, MaximumBatchingWindowInSeconds=1,
+        BisectBatchOnFunctionError=True, MaximumRetryAttempts=2,
+        DestinationConfig={"OnFailure": {"Destination": f"kafka://{failures}"}})
+    assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": f"kafka://{failures}"}}
+    wait_until(lambda: esm.committed(mapping["UUID"], unique_topic, 1) == [8], timeout=45,
+               what="the batch to be settled and committed")
+
+    got = esm.consume_all(failures, 2)
+    assert sorted(m.key() for m in got) == [b"k2", b"k5"], \
+        "the failure topic must hold exactly the failing records"
+    invocations = esm.invocations("py", unique_topic)
+    for m in got:
+        original = next(p for p in produced if p["key"] == m.key())
+        doc = json.loads(m.value())
+        assert doc["requestContext"]["condition"] in ("RetryAttemptsExhausted", "RetriesExhausted")
+        assert doc["requestContext"]["functionArn"].startswith(
+            "arn:aws:lambda:us-east-1:000000000000:function:py")
+        holding = [inv for inv in invocations
+                   if any(r["offset"] == original["offset"] for r in inv["records"])]
+        alone = [inv for inv in holding if len(inv["records"]) == 1]
+        # Alone: the first try plus MaximumRetryAttempts retries (splits are not retries).
+        assert len(alone) == 3, [len(inv["records"]) for inv in holding]
+        assert doc["requestContext"]["approximateInvokeCount"] == len(holding)
+        assert doc["version"] == "1.0"
+        info = doc["KafkaBatchInfo"]
+        assert info["batchSize"] == 1
+        assert info["eventSourceArn"] == esm.cluster_arn
+        assert info["recordInfo"]["offset"] == str(original["offset"])
+        payload = doc["payload"]
+        assert payload["eventSource"] == "aws:kafka"
+        assert payload["eventSourceArn"] == esm.cluster_arn
+        records = payload["records"][f"{unique_topic}-0"]
+        assert len(records) == 1
+        assert records[0]["offset"] == original["offset"]
+        assert base64.b64decode(records[0]["value"]) == original["value"]
+        assert base64.b64decode(records[0]["key"]) == original["key"]
+        assert doc["responseContext"]["functionError"]
+    # Every good record was handled; none went to the failure topic.
+    seen_ok = {bytes.fromhex(r["value"]) for inv in invocations for r in inv["records"]}
+    assert set(values) <= seen_ok
+    assert esm.metric("wharf_trigger_on_failure_destination_delivered_events_total",
+                      mapping["UUID"]) == 2
+
+
+def test_report_batch_item_failures_retries_from_the_failed_offset(esm, unique_topic):
+    esm.create_topic(unique_topic)
+    values = [f"r{i}".encode() if i != 6 else b"r6-fail-once" for i in range(10)]
+    esm.produce(unique_topic, [{"value": v} for v in values])
+    mapping = esm.create_mapping("py_rep", unique_topic, BatchSize=10,
+                                 MaximumBatchingWindowInSeconds=1,
+                                 FunctionResponseTypes=["ReportBatchItemFailures"])
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    wait_until(lambda: esm.committed(mapping["UUID"], unique_topic, 1) == [10], timeout=30,
+               what="the batch to be committed")
+    invocations = esm.invocations("py_rep", unique_topic)
+    assert [[r["offset"] for r in inv["records"]] for inv in invocations] == [
+        list(range(10)), list(range(6, 10))], "the retry must start at the failed offset"
+    counts = Counter(r["offset"] for inv in invocations for r in inv["records"])
+    assert all(counts[o] == 1 for o in range(6))
+
+
+def test_a_handler_past_its_timeout_is_killed_and_retried(esm, unique_topic):
+    """py_slow has timeout_s 1: the first try of the record hangs 60 s; Wharf kills the
+    runtime process, starts another and the retry succeeds."""
+    esm.create_topic(unique_topic)
+    esm.produce(unique_topic, [{"value": b"hang-once"}, {"value": b"after"}])
+    mapping = esm.create_mapping("py_slow", unique_topic, BatchSize=1)
+    wait_until(lambda: esm.committed(mapping["UUID"], unique_topic, 1) == [2], timeout=40,
+               what="the hanging record to be retried and committed")
+    invocations = esm.invocations("py_slow", unique_topic)
+    hang = [inv for inv in invocations if inv["records"][0]["offset"] == 0]
+    assert len(hang) == 2, "the timed-out invocation must be retried once"
+    assert hang[0]["pid"] != hang[1]["pid"], "the hung runtime process must be replaced"
+    assert hang[1]["start"] - hang[0]["start"] < 30, "the timeout did not cut the hang short"
+    assert [inv["records"][0]["offset"] for inv in invocations].count(1) == 1
+    assert esm.metric("wharf_trigger_errors_total", mapping["UUID"]) >= 1
