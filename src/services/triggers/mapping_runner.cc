@@ -288,9 +288,17 @@ class runner_impl final : public mapping_runner {
            p.buffered_bytes >= settings_.max_payload_bytes;
   }
 
-  // A partition with a full batch waiting stops fetching until it is sent.
+  // A partition stops fetching while a batch is in flight and a backlog of batches waits.
+  // The bound is generous on purpose: pausing drops librdkafka's prefetched records, and
+  // librdkafka 2.0.2 was seen (debug=fetch) to fetch a resumed partition about 1 s later, so
+  // pausing as soon as one batch waited made a busy mapping stall about once a batch.
+  bool buffer_full(const partition_state& p) const {
+    return p.buffer.size() >= std::max<std::size_t>(8 * settings_.batch_size, 100'000) ||
+           p.buffered_bytes >= 4 * settings_.max_payload_bytes;
+  }
+
   void update_pause(const kc::topic_partition& tp, partition_state& p) {
-    bool want = batch_full(p) && p.in_flight;
+    bool want = buffer_full(p) && p.in_flight;
     if (want == p.paused) return;
     auto changed = want ? consumer_->pause({tp}) : consumer_->resume({tp});
     if (changed.ok()) p.paused = want;
