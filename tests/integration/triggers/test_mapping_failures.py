@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections import Counter
 
 import pytest
@@ -115,3 +116,29 @@ def test_a_handler_past_its_timeout_is_killed_and_retried(esm, unique_topic):
     assert hang[1]["start"] - hang[0]["start"] < 30, "the timeout did not cut the hang short"
     assert [inv["records"][0]["offset"] for inv in invocations].count(1) == 1
     assert esm.metric("wharf_trigger_errors_total", mapping["UUID"]) >= 1
+
+
+def test_a_blocked_mapping_reports_its_problem_and_deletes_promptly(esm, unique_topic):
+    """No retry limit and no destination: the partition retries the failing batch until it
+    succeeds, as Lambda's does; the API says so, and deleting the mapping stops it."""
+    esm.create_topic(unique_topic)
+    esm.produce(unique_topic, [{"value": b"ok"}, {"value": b"fail-always"}, {"value": b"next"}])
+    mapping = esm.create_mapping("http", unique_topic, BatchSize=1)
+    uuid_ = mapping["UUID"]
+    client = esm.lambda_client()
+    wait_until(lambda: (esm.metric("wharf_trigger_errors_total", uuid_) or 0) >= 3, timeout=30,
+               what="the failing record to be retried")
+    got = client.get_event_source_mapping(UUID=uuid_)
+    assert got["LastProcessingResult"].startswith("PROBLEM")
+    assert esm.committed(uuid_, unique_topic, 1) == [1], "the failing record was committed"
+    assert esm.metric("wharf_trigger_blocked_partitions", uuid_) == 1
+    assert b"next".hex() not in [r["value"] for r in esm.records_seen("http", unique_topic)]
+
+    started = time.monotonic()
+    client.delete_event_source_mapping(UUID=uuid_)
+    assert time.monotonic() - started < 5
+    time.sleep(1.5)  # the runner stops on the reconciler's next pass
+    count = len(esm.invocations("http", unique_topic))
+    time.sleep(1.5)
+    assert len(esm.invocations("http", unique_topic)) == count, "a deleted mapping kept invoking"
+    assert esm.metric("wharf_trigger_blocked_partitions", uuid_) == 0
