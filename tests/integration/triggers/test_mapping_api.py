@@ -196,3 +196,49 @@ def test_declared_mapping_is_listed_under_a_stable_uuid(esm):
     assert m["UUID"] == declared_uuid("declared-orders")
     by_arn = esm.aws_json("list-event-source-mappings", "--event-source-arn", esm.cluster_arn)
     assert m["UUID"] in [x["UUID"] for x in by_arn["EventSourceMappings"]]
+
+
+def test_update_function_filters_and_destination(esm, unique_topic):
+    esm.create_topic(unique_topic)
+    client = esm.lambda_client()
+    m = esm.create_mapping("sh", unique_topic, DestinationConfig={
+        "OnFailure": {"Destination": f"kafka://{unique_topic}-dlq"}})
+    esm.produce(unique_topic, [{"value": b"to-sh"}])
+    esm.wait_seen("sh", unique_topic, 1)
+
+    # Another function: later records go to it, from the committed offset.
+    updated = esm.aws_json("update-event-source-mapping", "--uuid", m["UUID"],
+                           "--function-name", "http")
+    assert updated["FunctionArn"].endswith(":function:http")
+    time.sleep(1)
+    esm.produce(unique_topic, [{"value": b"to-http"}])
+    seen = esm.wait_seen("http", unique_topic, 1)
+    assert [bytes.fromhex(r["value"]) for r in seen] == [b"to-http"]
+    assert len(esm.records_seen("sh", unique_topic)) == 1
+
+    # A filter added by an update applies to later records.
+    esm.aws_json("update-event-source-mapping", "--uuid", m["UUID"], "--filter-criteria",
+                 json.dumps({"Filters": [{"Pattern": json.dumps({"value": [{"prefix": "k"}]})}]}))
+    time.sleep(1)
+    esm.produce(unique_topic, [{"value": b"skip-me"}, {"value": b"keep-me"}])
+    wait_until(lambda: esm.committed(m["UUID"], unique_topic, 1) == [4], timeout=30,
+               what="the filtered records to be committed")
+    assert [bytes.fromhex(r["value"]) for r in esm.records_seen("http", unique_topic)] == [
+        b"to-http", b"keep-me"]
+
+    # An empty destination removes it.
+    cleared = esm.aws_json("update-event-source-mapping", "--uuid", m["UUID"],
+                           "--destination-config", json.dumps({"OnFailure": {"Destination": ""}}))
+    assert "DestinationConfig" not in cleared or not cleared["DestinationConfig"].get(
+        "OnFailure", {}).get("Destination")
+    # An update with an invalid pattern is refused whole: the batch size stays too.
+    with pytest.raises(client.exceptions.InvalidParameterValueException):
+        client.update_event_source_mapping(UUID=m["UUID"], FunctionName="sh", BatchSize=5,
+                                           FilterCriteria={"Filters": [{"Pattern": "{"}]})
+    assert client.get_event_source_mapping(UUID=m["UUID"])["BatchSize"] == 100
+
+    # Deleted, the same function and topic can be mapped again.
+    esm.aws_json("delete-event-source-mapping", "--uuid", m["UUID"])
+    again = esm.create_mapping("http", unique_topic)
+    assert again["UUID"] != m["UUID"]
+    esm.aws_json("delete-event-source-mapping", "--uuid", again["UUID"])

@@ -70,3 +70,17 @@ def test_sigkill_mid_batch_redelivers_on_restart(esm, unique_topic):
     # Nothing committed before the kill ran again.
     for o in range(committed_at_kill):
         assert offsets.count(o) == 1, f"committed offset {o} was delivered again"
+
+
+def test_a_declared_mapping_changed_in_the_config_keeps_its_uuid(esm):
+    uuid_ = declared_uuid("durable-declared")
+    client = esm.lambda_client()
+    assert client.get_event_source_mapping(UUID=uuid_)["BatchSize"] == 100
+    esm.config["triggers"]["mappings"]["durable-declared"]["BatchSize"] = 25
+    esm.restart(signal.SIGTERM)
+    client = esm.lambda_client()
+    got = client.get_event_source_mapping(UUID=uuid_)
+    assert got["BatchSize"] == 25
+    declared = [m for m in client.list_event_source_mappings()["EventSourceMappings"]
+                if m["Topics"] == [DECLARED_TOPIC]]
+    assert [m["UUID"] for m in declared] == [uuid_]

@@ -16,6 +16,7 @@ do not see each other's.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -353,7 +354,7 @@ def esm(request, tmp_path_factory) -> Iterator[EsmEnv]:
         external = request.getfixturevalue("kafka_single").bootstrap_servers
         config["broker"] = {"enabled": False}
         config["kafka"] = {"bootstrap_servers": external.split(",")}
-    config = deep_merge(config, getattr(request.module, "ESM_EXTRA_CONFIG", {}))
+    config = deep_merge(config, copy.deepcopy(getattr(request.module, "ESM_EXTRA_CONFIG", {})))
     env = EsmEnv(request.param, external or "", workdir, out_dir, config, external)
     env.start()
     yield env
