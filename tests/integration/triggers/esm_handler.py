@@ -66,6 +66,7 @@ def handle(event: dict, function: str) -> dict | None:
                 "headers": [[k, v] for h in r["headers"] for k, v in h.items()],
             })
     line = {"start": started, "pid": os.getpid(), "function": function,
+            "instance": os.environ.get("ESM_INSTANCE", ""),
             "eventSource": event.get("eventSource"), "has_arn": "eventSourceArn" in event,
             "eventSourceArn": event.get("eventSourceArn"),
             "bootstrapServers": event.get("bootstrapServers"), "records": records}

@@ -4,9 +4,10 @@ every record handled, none lost)."""
 
 from __future__ import annotations
 
+import copy
 import signal
 
-from trigger_helpers import declared_uuid, esm, wait_until  # noqa: F401
+from trigger_helpers import EsmEnv, declared_uuid, esm, wait_until  # noqa: F401
 
 DECLARED_TOPIC = "esm-durable-declared"
 ESM_EXTRA_CONFIG = {
@@ -84,3 +85,52 @@ def test_a_declared_mapping_changed_in_the_config_keeps_its_uuid(esm):
     declared = [m for m in client.list_event_source_mappings()["EventSourceMappings"]
                 if m["Topics"] == [DECLARED_TOPIC]]
     assert [m["UUID"] for m in declared] == [uuid_]
+
+
+def test_two_wharfs_share_a_mapping(esm, unique_topic, tmp_path):
+    """A second `wharf serve --no-broker` on the same Kafka and mappings topic runs the same
+    mappings: the group splits the partitions between the two, and every record is
+    handled, in order per partition, while they rebalance."""
+    esm.create_topic(unique_topic, partitions=4)
+    mapping = esm.create_mapping("sh", unique_topic, BatchSize=5)
+    uuid_ = mapping["UUID"]
+    first = esm.produce(unique_topic, [{"value": f"a{i}".encode(), "partition": i % 4}
+                                       for i in range(40)])
+    esm.wait_seen("sh", unique_topic, 40)
+
+    config = copy.deepcopy(esm.config)
+    config["broker"] = {"enabled": False}
+    config["kafka"] = {**config.get("kafka", {}), "bootstrap_servers": [esm.bootstrap]}
+    config["triggers"].pop("mappings", None)
+    config["functions"]["sh"]["environment"]["ESM_INSTANCE"] = "second"
+    second = EsmEnv("second", esm.bootstrap, tmp_path, esm.out_dir, config, esm.bootstrap)
+    second.start()
+    try:
+        assert uuid_ in [m["UUID"] for m in
+                         second.lambda_client().list_event_source_mappings()["EventSourceMappings"]]
+        # Keep producing while the group rebalances, until the second Wharf has handled
+        # records of its own.
+        produced = list(first)
+        def second_handled():
+            produced.extend(esm.produce(unique_topic, [
+                {"value": f"b{len(produced) + i}".encode(), "partition": i % 4}
+                for i in range(8)]))
+            return [inv for inv in esm.invocations("sh", unique_topic)
+                    if inv["instance"] == "second"]
+        wait_until(second_handled, timeout=60, interval=0.5,
+                   what="the second Wharf to take partitions")
+        ends = [1 + max(r["offset"] for r in produced if r["partition"] == p) for p in range(4)]
+        wait_until(lambda: esm.committed(uuid_, unique_topic, 4) == ends, timeout=60,
+                   what=f"every record handled ({ends})")
+        invocations = esm.invocations("sh", unique_topic)
+        assert {inv["instance"] for inv in invocations} == {"", "second"}
+        seen = {(r["partition"], r["offset"]) for inv in invocations for r in inv["records"]}
+        assert seen == {(r["partition"], r["offset"]) for r in produced}, "records were lost"
+        # Within a partition, each instance saw offsets in order, and after the handover
+        # the new owner went on from where the old one had committed (no gap).
+        for p in range(4):
+            offsets = [r["offset"] for inv in invocations for r in inv["records"]
+                       if r["partition"] == p]
+            assert sorted(set(offsets)) == list(range(ends[p]))
+    finally:
+        second.stop()
