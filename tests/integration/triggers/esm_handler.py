@@ -8,7 +8,9 @@ says decides how it fares:
   - contains "fail-always": the record fails every time;
   - contains "fail-once": the record fails the first time this function sees it;
   - contains "hang-once": the first time, the handler sleeps 60 s (past any test timeout);
-  - contains "sleep-ms:N": the handler sleeps N ms.
+  - contains "sleep-ms:N": the handler sleeps N ms;
+  - contains "bogus-once" (report mode): the first time, the answer names an offset that
+    is in no record of the batch.
 A failing record raises (runtime), exits 1 (exec) or answers 500 (HTTP); with
 ESM_MODE=report the handler instead answers Lambda's partial batch response naming the
 failed records.
@@ -77,7 +79,7 @@ def handle(event: dict, function: str) -> dict | None:
     finally:
         os.close(fd)
 
-    failed = []
+    failed, bogus = [], []
     for r in records:
         value = bytes.fromhex(r["value"]) if r["value"] else b""
         marker = f"{r['topic']}-{r['partition']}-{r['offset']}"
@@ -89,10 +91,12 @@ def handle(event: dict, function: str) -> dict | None:
         if b"fail-always" in value or (b"fail-once" in value
                                         and not _seen_before(function, marker)):
             failed.append(r)
-    if not failed:
+        if b"bogus-once" in value and not _seen_before(function, marker + "-bogus"):
+            bogus.append({"itemIdentifier": {"partition": r["group"], "offset": 10**12}})
+    if not failed and not bogus:
         return None
     if os.environ.get("ESM_MODE") == "report":
-        return {"batchItemFailures": [
+        return {"batchItemFailures": bogus + [
             {"itemIdentifier": {"partition": r["group"], "offset": r["offset"]}} for r in failed]}
     raise RecordFailed(f"{len(failed)} records failed, first at offset {failed[0]['offset']}")
 

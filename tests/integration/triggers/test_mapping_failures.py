@@ -142,3 +142,17 @@ def test_a_blocked_mapping_reports_its_problem_and_deletes_promptly(esm, unique_
     time.sleep(1.5)
     assert len(esm.invocations("http", unique_topic)) == count, "a deleted mapping kept invoking"
     assert esm.metric("wharf_trigger_blocked_partitions", uuid_) == 0
+
+
+def test_a_partial_batch_response_naming_no_record_retries_the_whole_batch(esm, unique_topic):
+    esm.create_topic(unique_topic)
+    values = [b"b0", b"b1 bogus-once", b"b2", b"b3"]
+    esm.produce(unique_topic, [{"value": v} for v in values])
+    mapping = esm.create_mapping("py_rep", unique_topic, BatchSize=4,
+                                 MaximumBatchingWindowInSeconds=1,
+                                 FunctionResponseTypes=["ReportBatchItemFailures"])
+    wait_until(lambda: esm.committed(mapping["UUID"], unique_topic, 1) == [4], timeout=30,
+               what="the batch to be committed")
+    batches = [[r["offset"] for r in inv["records"]]
+               for inv in esm.invocations("py_rep", unique_topic)]
+    assert batches == [[0, 1, 2, 3], [0, 1, 2, 3]]
