@@ -477,6 +477,18 @@ class runner_impl final : public mapping_runner {
       auto current = std::move(pending.front());
       pending.pop_front();
       auto& batch = current.records;
+      // Lambda sends no record older than MaximumRecordAgeInSeconds to the function: such
+      // records go to the failure destination (or are dropped) without an invocation.
+      if (settings_.retry.maximum_record_age.count() >= 0) {
+        auto limit_ms = now_ms() - settings_.retry.maximum_record_age.count() * 1000;
+        auto fresh_end = std::stable_partition(
+            batch.begin(), batch.end(), [&](const auto& r) { return r.timestamp_ms >= limit_ms; });
+        std::vector<kc::consumed_record> expired(std::make_move_iterator(fresh_end),
+                                                 std::make_move_iterator(batch.end()));
+        batch.erase(fresh_end, batch.end());
+        if (!expired.empty()) give_up(expired, {}, "RecordAgeExceeded", current.invokes);
+        if (batch.empty()) continue;
+      }
       ++current.invokes;
       auto outcome = invoke(batch);
       std::optional<std::int64_t> retry_from;
@@ -625,11 +637,12 @@ class runner_impl final : public mapping_runner {
                                       {"functionArn", settings_.function_arn + ":$LATEST"},
                                       {"condition", condition},
                                       {"approximateInvokeCount", attempts}}},
-        {"responseContext", std::move(response)},
         {"version", "1.0"},
         {"timestamp", iso8601(now_ms())},
         {"KafkaBatchInfo", std::move(batch_info)},
         {"payload", bj::parse(payload)}};
+    // A record that expired before any invocation has no response, as on Lambda.
+    if (attempts > 0) doc["responseContext"] = std::move(response);
     return bj::serialize(doc);
   }
 
