@@ -156,3 +156,32 @@ def test_a_partial_batch_response_naming_no_record_retries_the_whole_batch(esm, 
     batches = [[r["offset"] for r in inv["records"]]
                for inv in esm.invocations("py_rep", unique_topic)]
     assert batches == [[0, 1, 2, 3], [0, 1, 2, 3]]
+
+
+def test_records_older_than_the_maximum_age_skip_the_function(esm, unique_topic):
+    esm.create_topic(unique_topic)
+    failures = esm.create_topic(unique_topic + "-failed")
+    two_hours_ago = int(time.time() * 1000) - 7_200_000
+    produced = esm.produce(unique_topic, [
+        {"key": b"old-0", "value": b"old-0", "timestamp_ms": two_hours_ago},
+        {"key": b"new-1", "value": b"new-1"},
+        {"key": b"old-2", "value": b"old-2", "timestamp_ms": two_hours_ago + 1},
+        {"key": b"new-3", "value": b"new-3"}])
+    mapping = esm.create_mapping(
+        "sh", unique_topic, BatchSize=4, MaximumBatchingWindowInSeconds=1,
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": f"kafka://{failures}"}})
+    assert mapping["MaximumRecordAgeInSeconds"] == 60
+    wait_until(lambda: esm.committed(mapping["UUID"], unique_topic, 1) == [4], timeout=30,
+               what="the batch to be committed")
+    assert [bytes.fromhex(r["value"]) for r in esm.records_seen("sh", unique_topic)] == [
+        b"new-1", b"new-3"], "records past the maximum age reached the function"
+    got = esm.consume_all(failures, 2)
+    assert sorted(m.key() for m in got) == [b"old-0", b"old-2"]
+    for m in got:
+        doc = json.loads(m.value())
+        assert doc["requestContext"]["condition"] == "RecordAgeExceeded"
+        assert doc["requestContext"]["approximateInvokeCount"] == 0
+        assert "responseContext" not in doc
+        original = next(p for p in produced if p["key"] == m.key())
+        assert doc["KafkaBatchInfo"]["recordInfo"]["offset"] == str(original["offset"])

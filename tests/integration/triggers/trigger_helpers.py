@@ -202,7 +202,8 @@ class EsmEnv:
         return topic
 
     def produce(self, topic: str, records: list[dict]) -> list[dict]:
-        """records: dicts with value, and optionally key, headers, partition. Returns them
+        """records: dicts with value, and optionally key, headers, partition, timestamp_ms
+        (CreateTime). Returns them
         with partition, offset and timestamp as the broker acknowledged them, in order."""
         producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 5,
                              "enable.idempotence": True})
@@ -225,6 +226,8 @@ class EsmEnv:
                 kwargs["headers"] = r["headers"]
             if r.get("partition") is not None:
                 kwargs["partition"] = r["partition"]
+            if r.get("timestamp_ms") is not None:
+                kwargs["timestamp"] = r["timestamp_ms"]
             producer.produce(topic, **kwargs)
             producer.poll(0)
         assert producer.flush(30) == 0, "records still unacknowledged"
