@@ -7,6 +7,7 @@
 
 #include "services/registry/registry.h"
 #include "services/rest_proxy/rest_proxy.h"
+#include "services/triggers/triggers.h"
 
 extern char** environ;
 
@@ -342,6 +343,9 @@ loaded_config load_config(const std::string& file, const std::vector<std::string
   };
   check_security("rest_proxy", c.rest_proxy.security, rest_proxy::access_rule_operations());
   check_security("schema_registry", c.schema_registry.security, registry::access_rule_operations());
+  for (const auto& problem : triggers::check_config(c.functions, c.triggers.mappings)) {
+    out.problems.push_back({"triggers", {file.empty() ? "configuration" : file, 0}, problem});
+  }
   if (!c.rest_proxy.schema_registry_basic_auth_user_info.empty() &&
       !c.rest_proxy.schema_registry_bearer_token.empty()) {
     out.problems.push_back({"rest_proxy.schema_registry_bearer_token",

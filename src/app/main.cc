@@ -1,4 +1,4 @@
-// The `wharf` command: serve, version, config check/show/reference.
+// The `wharf` command: serve, version, config check/show/reference, trigger verbs.
 #include <cstdio>
 #include <iostream>
 
@@ -6,6 +6,7 @@
 
 #include "app/config.h"
 #include "app/serve.h"
+#include "app/trigger_cli.h"
 #include "app/version.h"
 #include "base/logging.h"
 
@@ -53,7 +54,11 @@ int main(int argc, char** argv) {
   show->add_option("--set", set_flags, "Override one option: KEY=VALUE (repeatable)");
   auto* reference = config->add_subcommand("reference", "Print every option as Markdown");
 
+  auto& triggers = wharf::app::trigger_cli::add_to(app);
+
   CLI11_PARSE(app, argc, argv);
+
+  if (int rc = triggers.run_if_parsed(); rc >= 0) return rc;
 
   if (version->parsed()) {
     std::cout << "wharf " << wharf::version_string << " (" << wharf::git_revision << ")\n";

@@ -18,6 +18,7 @@
 #include "http/router.h"
 #include "kafka/client/cluster.h"
 #include "kafka/client/compacted_log.h"
+#include "metrics/registry.h"
 #include "services/triggers/event_source_mapping.h"
 #include "services/triggers/filters.h"
 #include "services/triggers/functions.h"
@@ -42,8 +43,8 @@ result<std::vector<std::string>> string_list(const bj::value& v, const std::stri
   for (const auto& item : v.get_array()) {
     if (item.is_string()) {
       out.emplace_back(item.get_string());
-    } else if (item.is_number()) {
-      out.push_back(bj::serialize(item));
+    } else if (item.is_number() || item.is_bool()) {
+      out.push_back(bj::serialize(item));  // YAML read `true` or `8080` as a scalar
     } else {
       return make_error(errc::invalid_argument, "{} must be a list of strings", where);
     }
@@ -257,6 +258,13 @@ class service_impl final : public service, public std::enable_shared_from_this<s
       r.add_async("GET", collection, guarded(&service_impl::list));
     }
     r.add_async("GET", base + "/{uuid}", guarded(&service_impl::get));
+    // Where mappings read by default: for `wharf trigger create` and for people.
+    r.add("GET", "/wharf/triggers/cluster", [self](const http::request&) {
+      bj::object out{{"ClusterArn", self->cluster_arn()},
+                     {"BootstrapServers",
+                      fmt::format("{}", fmt::join(self->kafka_.options().bootstrap_servers, ","))}};
+      return json_answer(self->cluster_arn().empty() ? 503 : 200, out);
+    });
     r.add_async("PUT", base + "/{uuid}", guarded(&service_impl::update));
     r.add_async("DELETE", base + "/{uuid}", guarded(&service_impl::remove));
   }
@@ -485,6 +493,7 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     }
     while (true) {
       reconcile();
+      measure_lag();
       std::unique_lock lock(mutex_);
       if (stopping_) return;
       wake_.wait_for(lock, std::chrono::seconds(5));
@@ -595,6 +604,45 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     }
   }
 
+  // OffsetLag per mapping: the log end offsets minus the group's committed offsets, summed
+  // over the topic's partitions (Lambda measures it at the topic level).
+  void measure_lag() {
+    if (!metrics_) return;
+    std::vector<event_source_mapping> running_now;
+    {
+      std::shared_lock lock(table_mutex_);
+      std::lock_guard runners_lock(runners_mutex_);
+      for (const auto& [uuid, r] : runners_) {
+        if (auto it = table_.find(uuid); it != table_.end()) running_now.push_back(it->second);
+      }
+    }
+    auto& family = metrics_->gauge_family(
+        "wharf_trigger_offset_lag",
+        "Records of the mapping's topic its group has not committed yet (OffsetLag)",
+        {"EventSourceMappingUUID", "FunctionName"});
+    for (const auto& m : running_now) {
+      auto* cluster = cluster_for(m);
+      if (!cluster) continue;
+      auto& admin = cluster->admin_client();
+      auto md = admin.metadata();
+      if (!md.ok()) continue;
+      const auto* topic = md->topic(m.topics.front());
+      if (!topic) continue;
+      std::vector<kc::topic_partition> partitions;
+      for (const auto& p : topic->partitions) partitions.push_back({topic->name, p.id});
+      auto committed = admin.group_offsets(m.consumer_group_id, partitions);
+      if (!committed.ok()) continue;
+      std::int64_t lag = 0;
+      for (const auto& c : *committed) {
+        auto marks = admin.query_watermarks(c.topic, c.partition);
+        if (!marks.ok()) continue;
+        // No commit yet: everything the mapping will read counts (from the log's start).
+        lag += marks->high - (c.offset >= 0 ? c.offset : marks->low);
+      }
+      family.with({m.uuid, m.function_name}).set(static_cast<double>(lag));
+    }
+  }
+
   kc::cluster* cluster_for(const event_source_mapping& m) {
     if (!m.self_managed()) return &kafka_;
     auto key = fmt::format("{}", fmt::join(m.bootstrap_servers, ","));
@@ -669,6 +717,42 @@ class service_impl final : public service, public std::enable_shared_from_this<s
 };
 
 }  // namespace
+
+std::vector<std::string> check_config(const std::string& functions_json,
+                                      const std::string& mappings_json) {
+  std::vector<std::string> problems;
+  auto specs = parse_functions(functions_json);
+  std::set<std::string> names;
+  if (!specs.ok()) {
+    problems.push_back(specs.err().message());
+  } else {
+    for (const auto& s : *specs) names.insert(s.name);
+  }
+  if (mappings_json.empty()) return problems;
+  boost::system::error_code ec;
+  auto v = bj::parse(mappings_json, ec);
+  if (ec || !(v.is_object() || v.is_null())) {
+    problems.push_back("triggers.mappings must be a mapping of names to event source mappings");
+    return problems;
+  }
+  if (v.is_null()) return problems;
+  request_context ctx;
+  ctx.function_exists = [&](const std::string& name) { return !specs.ok() || names.count(name); };
+  ctx.cluster_known = [](const std::string&) { return true; };
+  for (const auto& [name, body] : v.get_object()) {
+    bj::value request = body;
+    if (request.is_object() && !request.get_object().contains("EventSourceArn") &&
+        !request.get_object().contains("SelfManagedEventSource")) {
+      request.get_object()["EventSourceArn"] = "arn:aws:kafka:us-east-1:000000000000:cluster/x/y";
+    }
+    auto parsed = parse_create(request, ctx);
+    if (!parsed.ok()) {
+      problems.push_back(fmt::format("triggers.mappings.{}: {}: {}", std::string(name),
+                                     parsed.err().type, parsed.err().text));
+    }
+  }
+  return problems;
+}
 
 result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, service_options options,
                                                 kc::cluster& kafka, metrics::registry* metrics) {

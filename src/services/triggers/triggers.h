@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -38,6 +39,11 @@ struct service_options {
   std::chrono::milliseconds retry_backoff_max{30'000};
   std::chrono::milliseconds timeout{10'000};  // Kafka writes
 };
+
+// Problems in the config file's functions and triggers.mappings sections (what start()
+// would refuse), for `wharf config check`.
+std::vector<std::string> check_config(const std::string& functions_json,
+                                      const std::string& mappings_json);
 
 class service {
  public:
