@@ -148,7 +148,8 @@ class runtime_function final : public function {
 
   invocation_result invoke(const std::string& event, const std::string& request_id) override {
     auto started = clock::now();
-    auto index = pool_.acquire();
+    bool waited = false;
+    auto index = pool_.acquire(&waited);
     if (!index) {
       return failed_result(invocation_outcome::failed_to_start, "Wharf.FunctionStopped",
                            "the function is shut down");
@@ -156,6 +157,7 @@ class runtime_function final : public function {
     slot_lease lease(pool_, *index);
     auto out = run(*slots_[static_cast<std::size_t>(*index)], event, request_id);
     out.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started);
+    out.throttled = waited;
     return out;
   }
 

@@ -60,7 +60,8 @@ struct invocation_result {
                               // ({"errorMessage","errorType",...} as the runtime sent it)
   std::string error_type;     // see above
   std::string error_message;  // for humans and for the failure destination
-  std::chrono::microseconds duration{0};
+  std::chrono::microseconds duration{0};  // waiting for a free slot included
+  bool throttled = false;  // every slot was busy: it waited for one (Lambda's Throttles)
   bool ok() const { return outcome == invocation_outcome::success; }
 };
 
