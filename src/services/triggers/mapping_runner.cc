@@ -289,9 +289,17 @@ class runner_impl final : public mapping_runner {
            p.buffered_bytes >= settings_.max_payload_bytes;
   }
 
-  // A partition with a full batch waiting stops fetching until it is sent.
+  // A partition stops fetching while a batch is in flight and a backlog of batches waits.
+  // The bound is generous on purpose: pausing drops librdkafka's prefetched records, and
+  // librdkafka 2.0.2 was seen (debug=fetch) to fetch a resumed partition about 1 s later, so
+  // pausing as soon as one batch waited made a busy mapping stall about once a batch.
+  bool buffer_full(const partition_state& p) const {
+    return p.buffer.size() >= std::max<std::size_t>(8 * settings_.batch_size, 100'000) ||
+           p.buffered_bytes >= 4 * settings_.max_payload_bytes;
+  }
+
   void update_pause(const kc::topic_partition& tp, partition_state& p) {
-    bool want = batch_full(p) && p.in_flight;
+    bool want = buffer_full(p) && p.in_flight;
     if (want == p.paused) return;
     auto changed = want ? consumer_->pause({tp}) : consumer_->resume({tp});
     if (changed.ok()) p.paused = want;
@@ -442,12 +450,19 @@ class runner_impl final : public mapping_runner {
     return stopping_;
   }
 
+  // A part of a job still to deliver: halves of a bisected batch keep their retry count,
+  // since Lambda does not count a split against MaximumRetryAttempts.
+  struct piece {
+    std::vector<kc::consumed_record> records;
+    int retries = 0;  // failed invocations of these very records, splits excluded
+    int invokes = 0;  // invocations that held them (approximateInvokeCount)
+  };
+
   // Invokes the function until every record of the job succeeded, went to the failure
   // topic or was dropped; false if the runner stopped first.
   bool deliver(batch_job& job) {
-    std::deque<std::vector<kc::consumed_record>> pending;
-    pending.push_back(std::move(job.records));
-    int attempts = 0;
+    std::deque<piece> pending;
+    pending.push_back({std::move(job.records), 0, 0});
     int limit = settings_.retry.maximum_retry_attempts;
     // Lambda caps unlimited retries at 10 when a failure destination is set.
     if (limit < 0 && !settings_.failure_topic.empty()) limit = 10;
@@ -460,8 +475,22 @@ class runner_impl final : public mapping_runner {
       }
     };
     while (!pending.empty()) {
-      auto batch = std::move(pending.front());
+      auto current = std::move(pending.front());
       pending.pop_front();
+      auto& batch = current.records;
+      // Lambda sends no record older than MaximumRecordAgeInSeconds to the function: such
+      // records go to the failure destination (or are dropped) without an invocation.
+      if (settings_.retry.maximum_record_age.count() >= 0) {
+        auto limit_ms = now_ms() - settings_.retry.maximum_record_age.count() * 1000;
+        auto fresh_end = std::stable_partition(
+            batch.begin(), batch.end(), [&](const auto& r) { return r.timestamp_ms >= limit_ms; });
+        std::vector<kc::consumed_record> expired(std::make_move_iterator(fresh_end),
+                                                 std::make_move_iterator(batch.end()));
+        batch.erase(fresh_end, batch.end());
+        if (!expired.empty()) give_up(expired, {}, "RecordAgeExceeded", current.invokes);
+        if (batch.empty()) continue;
+      }
+      ++current.invokes;
       auto outcome = invoke(batch);
       std::optional<std::int64_t> retry_from;
       if (outcome.ok()) {
@@ -474,9 +503,10 @@ class runner_impl final : public mapping_runner {
         outcome.error_message = "the function reported failed records";
       }
       metrics_.failed_invoke_events->inc(static_cast<double>(batch.size()));
-      ++attempts;
+      bool split = settings_.retry.bisect_on_error && batch.size() > 1;
+      if (!split) ++current.retries;
       std::string condition;
-      if (limit >= 0 && attempts > limit) condition = "RetryAttemptsExhausted";
+      if (limit >= 0 && current.retries > limit) condition = "RetryAttemptsExhausted";
       if (settings_.retry.maximum_record_age.count() >= 0) {
         auto oldest = std::min_element(batch.begin(), batch.end(), [](auto& a, auto& b) {
                         return a.timestamp_ms < b.timestamp_ms;
@@ -486,25 +516,29 @@ class runner_impl final : public mapping_runner {
         }
       }
       if (!condition.empty()) {
-        give_up(batch, outcome, condition, attempts);
+        give_up(batch, outcome, condition, current.invokes);
         continue;
       }
-      if (settings_.retry.bisect_on_error && batch.size() > 1) {
+      // Halves of a split wait the first backoff step; a retry of the same records waits
+      // longer each time.
+      int backoff_step = std::max(1, current.retries);
+      if (split) {
         auto middle = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
-        std::vector<kc::consumed_record> second(std::make_move_iterator(middle),
-                                                std::make_move_iterator(batch.end()));
+        piece second{std::vector<kc::consumed_record>(std::make_move_iterator(middle),
+                                                      std::make_move_iterator(batch.end())),
+                     current.retries, current.invokes};
         batch.erase(middle, batch.end());
         pending.push_front(std::move(second));
-        pending.push_front(std::move(batch));
+        pending.push_front(std::move(current));
       } else {
-        pending.push_front(std::move(batch));
+        pending.push_front(std::move(current));
       }
       if (limit < 0 && settings_.retry.maximum_record_age.count() < 0 && !counted_blocked) {
         counted_blocked = true;
         ++blocked_count_;
         metrics_.blocked_partitions->inc();
       }
-      if (!backoff(attempts)) {
+      if (!backoff(backoff_step)) {
         unblock();
         return false;
       }
@@ -605,11 +639,12 @@ class runner_impl final : public mapping_runner {
                                       {"functionArn", settings_.function_arn + ":$LATEST"},
                                       {"condition", condition},
                                       {"approximateInvokeCount", attempts}}},
-        {"responseContext", std::move(response)},
         {"version", "1.0"},
         {"timestamp", iso8601(now_ms())},
         {"KafkaBatchInfo", std::move(batch_info)},
         {"payload", bj::parse(payload)}};
+    // A record that expired before any invocation has no response, as on Lambda.
+    if (attempts > 0) doc["responseContext"] = std::move(response);
     return bj::serialize(doc);
   }
 
