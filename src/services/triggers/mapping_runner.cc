@@ -623,11 +623,12 @@ class runner_impl final : public mapping_runner {
                                const std::string& condition, int attempts) {
     std::vector<kc::consumed_record> one{record};
     auto payload = kafka_event(settings_.source, one);
-    bj::object response{
-        {"statusCode", 200},
-        {"executedVersion", "$LATEST"},
-        {"functionError", outcome.error_type.empty() ? "Unhandled" : outcome.error_type},
-        {"errorMessage", outcome.error_message}};
+    // Lambda's fields; errorType and errorMessage are Wharf's, to say why.
+    bj::object response{{"statusCode", 200},
+                        {"executedVersion", "$LATEST"},
+                        {"functionError", "Unhandled"},
+                        {"errorType", outcome.error_type},
+                        {"errorMessage", outcome.error_message}};
     bj::object batch_info{{"batchSize", 1},
                           {"bootstrapServers", settings_.source.bootstrap_servers},
                           {"payloadSize", payload.size()},
