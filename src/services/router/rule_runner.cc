@@ -6,6 +6,7 @@
 #include <future>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -108,6 +109,23 @@ class runner_impl final : public rule_runner {
   ~runner_impl() override { stop(); }
 
   status begin() {
+    // Topics a rule writes to exist before it runs: a producer would otherwise wait for
+    // metadata of an unknown topic until its delivery timeout.
+    std::set<std::string> topics;
+    for (const auto& t : settings_.targets) {
+      if (t.kind == target_kind::kafka_topic) topics.insert(t.name);
+      if (t.kind == target_kind::event_bus) topics.insert(settings_.bus_topic_prefix + t.name);
+      if (!t.dead_letter_topic.empty()) topics.insert(t.dead_letter_topic);
+    }
+    for (const auto& topic : topics) {
+      kc::new_topic nt;
+      nt.name = topic;
+      auto created = kafka_.admin_client().create_topic(nt, false);
+      if (!created.ok() && created.err().code() != kc::codes::topic_already_exists) {
+        log_->warn("rule {}: cannot create the topic {}: {}", settings_.rule.name, topic,
+                   created.err().message());
+      }
+    }
     kc::consumer_options o;
     o.group_id = settings_.group_id;
     o.client_id = "wharf-router";
