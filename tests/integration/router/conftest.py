@@ -96,6 +96,7 @@ class Router:
 
 def router_config(sink_port: int) -> dict:
     return {"router": {
+        "bus_partitions": 2,
         "retry_backoff": "50ms",
         "retry_backoff_max": "200ms",
         "api_destinations": {
@@ -119,8 +120,14 @@ def router(request, tmp_path_factory, http_sink) -> Iterator[Router]:
         pytest.fail(f"wharf binary not found at {wharf_binary()}: run `make build` or set WHARF_BIN")
     workdir = tmp_path_factory.mktemp(f"router-{request.param}")
     tag = uuid.uuid4().hex[:8]
+    # A Wharf function (a command per event) for function targets: it appends its input to
+    # a file, one line per invocation.
+    calls = workdir / "function-calls.txt"
     config = {"rest_proxy": {"enabled": False}, "schema_registry": {"enabled": False},
-              "connect": {"enabled": False}, "triggers": {"enabled": False}}
+              "connect": {"enabled": False},
+              "triggers": {"enabled": True, "topic": f"_wharf_triggers-{uuid.uuid4().hex[:8]}"},
+              "functions": {"recorder": {
+                  "exec": ["sh", "-c", f"tr -d '\\n' >> {calls}; echo >> {calls}"]}}}
     config = {**config, **router_config(http_sink.port)}
     # Topics of their own per module, so modules sharing the Apache Kafka start empty.
     config["router"]["topic"] = f"_wharf_router-{tag}"

@@ -5,6 +5,7 @@ plain Kafka topics as sources, and rules declared in the config file."""
 from __future__ import annotations
 
 import json
+import time
 
 import requests
 
@@ -140,3 +141,24 @@ def test_rules_declared_in_the_config_file(router):
     events.put_events(Entries=[{"Source": "declared.app", "DetailType": "t", "Detail": '{"x": 1}'}])
     got = [json.loads(r["value"]) for r in consume(router.bootstrap, "declared-out", 1)]
     assert got[0]["detail"] == {"x": 1}
+
+
+def test_function_targets(router, name):
+    events = router.client()
+    put_rule(events, name, {"source": [name]})
+    fn = "arn:aws:lambda:us-east-1:000000000000:function:"
+    out = events.put_targets(Rule=name, Targets=[
+        {"Id": "fn", "Arn": fn + "recorder", "InputPath": "$.detail"},
+        {"Id": "nope", "Arn": fn + "no-such-function"}])
+    assert out["FailedEntryCount"] == 1
+    assert out["FailedEntries"][0]["TargetId"] == "nope"
+    events.put_events(Entries=[{"Source": name, "DetailType": "t",
+                                "Detail": json.dumps({"marker": name})}])
+    calls = router.workdir / "function-calls.txt"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        lines = calls.read_text().splitlines() if calls.exists() else []
+        if any(name in line for line in lines):
+            break
+        time.sleep(0.1)
+    assert {"marker": name} in [json.loads(line) for line in lines if line.strip()]
