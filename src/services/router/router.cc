@@ -33,6 +33,9 @@ namespace {
 
 constexpr std::size_t max_targets_per_rule = 5;
 constexpr std::size_t max_entry_bytes = 256 * 1024;
+constexpr std::size_t max_request_bytes = 1024 * 1024;
+// Detail nesting a PutEvents entry may have (deeper is MalformedDetail).
+constexpr unsigned max_detail_depth = 128;
 
 double epoch_seconds() {
   auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -511,21 +514,27 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
           "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member "
           "must have length less than or equal to 10");
     }
-    // EventBridge's size: Time (14 bytes if given), Source, DetailType, Detail, Resources.
+    // EventBridge's size: Time (14 bytes if given), Source, DetailType, Detail, Resources;
+    // 256 KB an entry and 1 MB the request.
     std::size_t total = 0;
     for (const auto& e : entries->get_array()) {
       if (!e.is_object()) return validation_error("each entry is an object");
       const auto& o = e.get_object();
-      if (o.contains("Time")) total += 14;
-      total += string_member(o, "Source").size() + string_member(o, "DetailType").size() +
-               string_member(o, "Detail").size();
+      std::size_t size = o.contains("Time") ? 14 : 0;
+      size += string_member(o, "Source").size() + string_member(o, "DetailType").size() +
+              string_member(o, "Detail").size();
       if (auto* r = o.if_contains("Resources"); r && r->is_array()) {
         for (const auto& item : r->get_array()) {
-          if (item.is_string()) total += item.get_string().size();
+          if (item.is_string()) size += item.get_string().size();
         }
       }
+      if (size > max_entry_bytes) {
+        return validation_error(fmt::format(
+            "An entry of {} bytes is over the limit of {} bytes an entry.", size, max_entry_bytes));
+      }
+      total += size;
     }
-    if (total > max_entry_bytes) {
+    if (total > max_request_bytes) {
       return validation_error("Total size of the entries in the request is over the limit.");
     }
     std::vector<bj::object> results(entries->get_array().size());
@@ -560,7 +569,9 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
         continue;
       }
       boost::system::error_code ec;
-      auto detail = bj::parse(detail_text, ec);
+      bj::parse_options depth;
+      depth.max_depth = max_detail_depth;
+      auto detail = bj::parse(detail_text, ec, {}, depth);
       if (ec || !detail.is_object()) {
         fail(i, "MalformedDetail", "Detail is malformed.");
         continue;

@@ -127,6 +127,15 @@ def test_put_events_limits(router):
     big = {"Source": "s", "DetailType": "d", "Detail": json.dumps({"x": "y" * 256 * 1024})}
     res = router.call("PutEvents", {"Entries": [big]})
     assert res.status_code == 400 and res.json()["__type"] == "ValidationException"
+    # 256 KB an entry, 1 MB a request.
+    fat = {"Source": "s", "DetailType": "d", "Detail": json.dumps({"x": "y" * 200 * 1024})}
+    res = router.call("PutEvents", {"Entries": [fat] * 4})
+    assert res.status_code == 200 and res.json()["FailedEntryCount"] == 0
+    res = router.call("PutEvents", {"Entries": [fat] * 6})
+    assert res.status_code == 400 and res.json()["__type"] == "ValidationException"
+    deep = {"Source": "s", "DetailType": "d", "Detail": '{"a":' * 200 + "1" + "}" * 200}
+    res = router.call("PutEvents", {"Entries": [deep]})
+    assert res.json()["Entries"][0]["ErrorCode"] == "MalformedDetail"
     res = router.call("PutEvents", {"Entries": [{"DetailType": "d", "Detail": "{}"}]})
     assert res.status_code == 200
     assert res.json()["FailedEntryCount"] == 1
