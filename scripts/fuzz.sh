@@ -22,7 +22,8 @@ if [[ ! -f $dir/build.ninja ]]; then
     >/dev/null
 fi
 ninja -C "$dir" -j2 kafka_request_frame_fuzzer kafka_records_batch_fuzzer \
-  broker_group_records_fuzzer rest_proxy_request_fuzzer http_security_auth_fuzzer avro_schema_fuzzer
+  broker_group_records_fuzzer rest_proxy_request_fuzzer http_security_auth_fuzzer avro_schema_fuzzer \
+  router_fuzzer
 
 # Seed corpus: every captured request frame, one file each.
 seeds="$dir/seeds"
@@ -67,4 +68,8 @@ mkdir -p "$auth_corpus"
 avro_corpus="$dir/avro-schema-corpus"
 mkdir -p "$avro_corpus"
 ./src/schema/avro_schema_fuzzer "$avro_corpus" "$root/src/schema/fuzz/seeds" "$root/src/schema/fuzz/regressions" \
+  -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"
+router_corpus="$dir/router-corpus"
+mkdir -p "$router_corpus"
+./src/services/router/router_fuzzer "$router_corpus" "$root/src/services/router/fuzz/seeds" \
   -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"

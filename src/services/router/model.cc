@@ -84,6 +84,7 @@ bj::object to_json(const rule_def& rule) {
                     {"Targets", std::move(targets)},
                     {"CreationTime", rule.created},
                     {"LastModifiedTime", rule.modified},
+                    {"EnabledSince", rule.enabled_since},
                     {"DeclaredInConfig", rule.declared_in_config}};
 }
 
@@ -99,6 +100,7 @@ result<rule_def> rule_from_json(const bj::value& v) {
   rule.source_topic = string_member(o, "SourceTopic");
   rule.created = number_member(o, "CreationTime");
   rule.modified = number_member(o, "LastModifiedTime");
+  rule.enabled_since = number_member(o, "EnabledSince");
   if (auto* d = o.if_contains("DeclaredInConfig"); d && d->is_bool()) {
     rule.declared_in_config = d->get_bool();
   }

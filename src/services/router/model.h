@@ -48,6 +48,7 @@ struct rule_def {
   std::vector<boost::json::object> targets;  // as PutTargets gave them, validated
   double created = 0;
   double modified = 0;
+  double enabled_since = 0;  // last change to an enabled state: older events are skipped
   bool declared_in_config = false;
 
   bool enabled() const { return state != "DISABLED"; }

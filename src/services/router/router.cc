@@ -3,6 +3,7 @@
 #include "services/router/router.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <map>
@@ -322,9 +323,12 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
     auto existing = find_rule(rule.bus, rule.name);
     rule.modified = epoch_seconds();
     rule.created = existing ? existing->created : rule.modified;
+    rule.enabled_since = rule.created;
     if (existing) {
       rule.targets = existing->targets;
       if (!request.contains("State")) rule.state = existing->state;
+      // A rule enabled again sees only events put from now on, as in EventBridge.
+      rule.enabled_since = existing->enabled() ? existing->enabled_since : rule.modified;
     }
     if (auto s = write_rule(rule); !s.ok()) return store_failed(s.err());
     return bj::value(bj::object{{"RuleArn", rule_arn(rule.bus, rule.name)}});
@@ -392,6 +396,7 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
     if (rule.state == state) return bj::value(bj::object{});
     rule.state = state;
     rule.modified = epoch_seconds();
+    if (rule.enabled()) rule.enabled_since = rule.modified;
     if (auto s = write_rule(rule); !s.ok()) return store_failed(s.err());
     return bj::value(bj::object{});
   }
@@ -664,6 +669,7 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
       if (slash == std::string::npos) return;
       std::pair<std::string, std::string> key{rest.substr(0, slash), rest.substr(slash + 1)};
       if (!entry.value) {
+        deactivate(key);
         rules_.erase(key);
       } else {
         boost::system::error_code ec;
@@ -671,6 +677,7 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
         auto rule = ec ? result<rule_def>(make_error(errc::parse_error, "not JSON"))
                        : rule_from_json(parsed);
         if (rule.ok()) {
+          if (!rule->enabled()) deactivate(key);
           rules_[key] = std::move(*rule);
         } else {
           log_->warn("router: skipped an unreadable rule {}: {}", entry.key, rule.err().message());
@@ -678,6 +685,12 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
       }
     }
     wake_.notify_all();
+  }
+
+  // Tells a rule's runner to deliver nothing more, without waiting for it to stop.
+  void deactivate(const std::pair<std::string, std::string>& key) {
+    std::lock_guard lock(active_mutex_);
+    if (auto it = active_.find(key); it != active_.end()) it->second->store(false);
   }
 
   void run() {
@@ -769,6 +782,8 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
       auto existing = find_rule(rule.bus, rule.name);
       rule.created = existing ? existing->created : epoch_seconds();
       rule.modified = existing ? existing->modified : rule.created;
+      rule.enabled_since =
+          existing && existing->enabled() ? existing->enabled_since : rule.modified;
       if (existing && bj::serialize(to_json(*existing)) == bj::serialize(to_json(rule))) continue;
       rule.modified = epoch_seconds();
       WHARF_RETURN_IF_ERROR(
@@ -803,7 +818,9 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
       s.plain_topic = !rule.source_topic.empty();
       s.topic = s.plain_topic ? rule.source_topic : bus_topic(rule.bus);
       s.group_id = fmt::format("wharf-router.{}.{}", rule.bus, rule.name);
-      s.start_ms = static_cast<std::int64_t>(rule.created * 1000) - 1000;
+      // A second of slack for events put just before the rule was written.
+      s.start_ms =
+          static_cast<std::int64_t>(std::max(rule.created, rule.enabled_since) * 1000) - 1000;
       s.account = options_.account_id;
       s.region = options_.region;
       s.bus_topic_prefix = options_.bus_topic_prefix;
@@ -822,6 +839,10 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
         s.targets.push_back(std::move(*parsed));
       }
       if (!targets_ok) continue;
+      {
+        std::lock_guard active_lock(active_mutex_);
+        active_[key] = s.active;
+      }
       auto started = rule_runner::start(std::move(s), kafka_, metrics_);
       if (!started.ok()) {
         log_->warn("rule {}: cannot start: {}", rule.name, started.err().message());
@@ -851,6 +872,8 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
 
   std::mutex runners_mutex_;
   std::map<std::pair<std::string, std::string>, running> runners_;
+  std::mutex active_mutex_;
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<std::atomic<bool>>> active_;
 };
 
 }  // namespace

@@ -204,6 +204,7 @@ class runner_impl final : public rule_runner {
 
   // Matches and delivers one record; false when stopped before it was done.
   bool handle(const kc::consumed_record& record) {
+    if (!settings_.active->load()) return false;
     if (record.timestamp_ms >= 0 && record.timestamp_ms < settings_.start_ms) return true;
     bj::value event;
     if (settings_.plain_topic) {

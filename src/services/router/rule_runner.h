@@ -4,6 +4,7 @@
 // committed only once every target of an event is done (delivered or dead-lettered).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -39,6 +40,9 @@ struct runner_settings {
   std::function<std::optional<std::string>(const std::string&, const std::string&)> invoke_function;
   std::chrono::milliseconds retry_backoff{1'000};
   std::chrono::milliseconds retry_backoff_max{60'000};
+  // Cleared as soon as the store learns the rule was disabled or deleted, before the
+  // runner is stopped: events read after that are left uncommitted, not delivered.
+  std::shared_ptr<std::atomic<bool>> active = std::make_shared<std::atomic<bool>>(true);
 };
 
 class rule_runner {
