@@ -146,3 +146,33 @@ def test_put_events_limits(router):
     # The admin index still answers GET /.
     import requests
     assert requests.get(router.url + "/", timeout=10).status_code == 200
+
+
+def test_wharf_rule_and_event_verbs(router, name):
+    from backends import wharf_binary
+
+    def wharf(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([wharf_binary(), *args, "--admin-url", router.url],
+                              capture_output=True, text=True, timeout=60)
+
+    put = wharf("rule", "put", name, "--pattern", json.dumps({"source": [name]}),
+                "--description", "from the CLI")
+    assert put.returncode == 0, put.stderr
+    assert json.loads(put.stdout)["RuleArn"].endswith(f":rule/{name}")
+    added = wharf("rule", "add-target", name, "--id", "out",
+                  "--arn", f"arn:wharf:kafka:::topic/{name}-out", "--input-path", "$.detail")
+    assert added.returncode == 0, added.stderr
+    assert json.loads(wharf("rule", "get", name).stdout)["Description"] == "from the CLI"
+    assert [t["Id"] for t in json.loads(wharf("rule", "targets", name).stdout)["Targets"]] == ["out"]
+    assert name in [r["Name"] for r in json.loads(wharf("rule", "list").stdout)["Rules"]]
+    sent = wharf("event", "put", "--source", name, "--detail-type", "t", "--detail", '{"cli": 1}')
+    assert sent.returncode == 0, sent.stderr
+    from conftest import consume
+    assert json.loads(consume(router.bootstrap, f"{name}-out", 1)[0]["value"]) == {"cli": 1}
+    assert wharf("rule", "disable", name).returncode == 0
+    busy = wharf("rule", "delete", name)
+    assert busy.returncode == 1 and "ValidationException" in busy.stderr
+    assert wharf("rule", "remove-target", name, "--id", "out").returncode == 0
+    assert wharf("rule", "delete", name).returncode == 0
+    missing = wharf("rule", "get", name)
+    assert missing.returncode == 1 and "ResourceNotFoundException" in missing.stderr
