@@ -21,6 +21,7 @@
 #include "http/router.h"
 #include "kafka/client/cluster.h"
 #include "kafka/client/compacted_log.h"
+#include "metrics/registry.h"
 #include "pattern/pattern.h"
 #include "services/router/model.h"
 #include "services/router/rule_runner.h"
@@ -103,7 +104,14 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
         kafka_(kafka),
         metrics_(metrics),
         destinations_(std::move(destinations)),
-        log_(logging::get("router")) {}
+        log_(logging::get("router")) {
+    static metrics::registry fallback;  // metrics off: count somewhere nobody reads
+    auto& r = metrics_ ? *metrics_ : fallback;
+    put_entries_ = &r.counter_family("wharf_router_put_events_entries_total",
+                                     "PutEvents entries written to a bus", {"bus"});
+    failed_entries_ = &r.make_counter("wharf_router_put_events_failed_entries_total",
+                                      "PutEvents entries refused (FailedEntryCount)");
+  }
 
   ~service_impl() { shutdown(); }
 
@@ -622,8 +630,17 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (!futures[i].valid()) continue;
       auto report = futures[i].get();
-      if (!report.ok()) fail(i, "InternalFailure", report.err().message());
+      if (!report.ok()) {
+        fail(i, "InternalFailure", report.err().message());
+      } else {
+        // Only buses that exist become labels: entry names are untrusted.
+        put_entries_
+            ->with(
+                {bus_name_of(string_member(entries->get_array()[i].get_object(), "EventBusName"))})
+            .inc();
+      }
     }
+    failed_entries_->inc(static_cast<double>(failures));
     bj::array out;
     for (auto& r : results) out.push_back(std::move(r));
     return bj::value(bj::object{{"FailedEntryCount", failures}, {"Entries", std::move(out)}});
@@ -857,6 +874,8 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
   service_options options_;
   kc::cluster& kafka_;
   metrics::registry* metrics_;
+  metrics::family<metrics::counter>* put_entries_ = nullptr;
+  metrics::counter* failed_entries_ = nullptr;
   std::map<std::string, api_destination> destinations_;
   std::shared_ptr<spdlog::logger> log_;
 

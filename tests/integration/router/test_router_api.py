@@ -11,6 +11,7 @@ from pathlib import Path
 
 import botocore.exceptions
 import pytest
+import requests
 
 from backends import REPO_ROOT
 
@@ -140,11 +141,13 @@ def test_put_events_limits(router):
     assert res.status_code == 200
     assert res.json()["FailedEntryCount"] == 1
     assert res.json()["Entries"][0]["ErrorCode"] == "InvalidArgument"
+    metrics = requests.get(router.url + "/metrics", timeout=10).text
+    assert 'wharf_router_put_events_entries_total{bus="default"}' in metrics
+    assert "wharf_router_put_events_failed_entries_total" in metrics
     res = router.call("NoSuchOperation", {})
     assert res.status_code == 400 and res.json()["__type"] == "UnknownOperationException"
     assert res.headers["Content-Type"].startswith("application/x-amz-json-1.1")
     # The admin index still answers GET /.
-    import requests
     assert requests.get(router.url + "/", timeout=10).status_code == 200
 
 
