@@ -3,8 +3,11 @@
 # for a bounded time: the Kafka request-frame decoder, seeded with the captured client
 # frames, the record-batch validator/decoder, seeded with real clients' batches, and the
 # group coordinator's __consumer_offsets record decoders and replay, the REST Proxy's
-# request parsers, the HTTP services' Authorization header / JWT / password parsers, and
-# the Avro schema parser, compatibility checker and data codec.
+# request parsers, the HTTP services' Authorization header / JWT / password parsers, the
+# Avro schema parser, compatibility checker and data codec, the Protobuf schema parser,
+# printer and compatibility checker, the JSON Schema parser, validator and compatibility
+# checker, the EventBridge event-pattern compiler and matchers, and the router's requests,
+# targets, JSON paths and input transformers.
 #   scripts/fuzz.sh [seconds per fuzzer=60] [extra libFuzzer flags...]
 # Exits non-zero when a fuzzer finds a crash (the reproducer is left in build/fuzz/).
 set -euo pipefail
@@ -23,7 +26,7 @@ if [[ ! -f $dir/build.ninja ]]; then
 fi
 ninja -C "$dir" -j2 kafka_request_frame_fuzzer kafka_records_batch_fuzzer \
   broker_group_records_fuzzer rest_proxy_request_fuzzer http_security_auth_fuzzer avro_schema_fuzzer \
-  router_fuzzer
+  protobuf_schema_fuzzer json_schema_fuzzer pattern_fuzzer router_fuzzer
 
 # Seed corpus: every captured request frame, one file each.
 seeds="$dir/seeds"
@@ -68,6 +71,18 @@ mkdir -p "$auth_corpus"
 avro_corpus="$dir/avro-schema-corpus"
 mkdir -p "$avro_corpus"
 ./src/schema/avro_schema_fuzzer "$avro_corpus" "$root/src/schema/fuzz/seeds" "$root/src/schema/fuzz/regressions" \
+  -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"
+protobuf_corpus="$dir/protobuf-schema-corpus"
+mkdir -p "$protobuf_corpus"
+./src/schema/protobuf/protobuf_schema_fuzzer "$protobuf_corpus" "$root/src/schema/protobuf/fuzz/seeds" \
+  -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"
+json_corpus="$dir/json-schema-corpus"
+mkdir -p "$json_corpus"
+./src/schema/json_schema_fuzzer "$json_corpus" "$root/src/schema/fuzz/json-seeds" \
+  -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"
+pattern_corpus="$dir/pattern-corpus"
+mkdir -p "$pattern_corpus"
+./src/pattern/pattern_fuzzer "$pattern_corpus" "$root/src/pattern/fuzz/seeds" \
   -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"
 router_corpus="$dir/router-corpus"
 mkdir -p "$router_corpus"

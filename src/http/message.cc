@@ -172,6 +172,22 @@ std::string_view reason_phrase(int status) {
   }
 }
 
+std::string percent_decode(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size() &&
+        std::isxdigit(static_cast<unsigned char>(path[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(path[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(path.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += path[i];
+    }
+  }
+  return out;
+}
+
 std::string percent_encode_segment(std::string_view text) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;

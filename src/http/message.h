@@ -58,6 +58,8 @@ std::string_view reason_phrase(int status);
 // Percent-encodes text for use as one path segment of a URL (RFC 3986 unreserved
 // characters stay as they are).
 std::string percent_encode_segment(std::string_view text);
+// Decodes %XX escapes (a malformed escape stays as it is).
+std::string percent_decode(std::string_view text);
 
 // Escapes a string for inclusion inside JSON quotes.
 std::string json_escape(std::string_view text);

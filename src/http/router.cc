@@ -153,7 +153,12 @@ bool router::match(const route& r, const std::vector<std::string_view>& path_seg
     }
     if (i >= path_segments.size()) return false;
     if (is_param) {
-      params[seg.substr(1, seg.size() - 2)] = std::string(path_segments[i]);
+      // The server leaves a segment holding an encoded "/" (%2F) encoded, so that it
+      // stays one segment: a parameter gets it decoded ("a%2Fb.proto" is "a/b.proto").
+      auto segment = path_segments[i];
+      params[seg.substr(1, seg.size() - 2)] = segment.find('%') == std::string_view::npos
+                                                  ? std::string(segment)
+                                                  : percent_decode(segment);
     } else if (seg != path_segments[i]) {
       return false;
     }

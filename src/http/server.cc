@@ -158,22 +158,6 @@ class stream_handle final : public body_stream {
   std::shared_ptr<stream_channel> ch_;
 };
 
-std::string percent_decode_path(std::string_view path) {
-  std::string out;
-  out.reserve(path.size());
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    if (path[i] == '%' && i + 2 < path.size() &&
-        std::isxdigit(static_cast<unsigned char>(path[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(path[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(path.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += path[i];
-    }
-  }
-  return out;
-}
-
 // Splits the request target into a decoded path and query parameters. Returns false on
 // a target that is not a valid origin-form URI.
 bool parse_target(std::string_view target, request& req) {
@@ -184,7 +168,7 @@ bool parse_target(std::string_view target, request& req) {
   for (auto seg : parsed->encoded_segments()) {
     path += '/';
     std::string_view raw(seg.data(), seg.size());
-    std::string decoded = percent_decode_path(raw);
+    std::string decoded = percent_decode(raw);
     if (decoded.find('/') != std::string::npos) {
       path += std::string(raw);  // keep it encoded; handlers decode further when they need to
     } else {
@@ -488,6 +472,10 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server_state> state,
                                        std::string remote, bool secure) {
   const auto& opts = state->options;
   beast::flat_buffer buffer;
+  // Beast reads at most the buffer's free capacity (at least 512 bytes) at a time, and a
+  // body is moved out of the buffer as it arrives, so an unreserved buffer reads large
+  // bodies 512 bytes per system call (a 250 KB POST took ~15 ms on loopback).
+  buffer.reserve(16 * 1024);
   bool first = true;
   error_code ec;
 

@@ -76,14 +76,18 @@ class compiler {
     return failure{std::move(reason)};
   }
 
+  // As event-ruler's Path.extendedName: no '.' after an empty path, so {"": {"a": [1]}}
+  // is path "a" (while the event {"": {"a": 1}} has ".a": they do not meet).
   static std::string join(std::string_view path, std::string_view step) {
     return path.empty() ? std::string(step) : fmt::format("{}.{}", path, step);
   }
 
   std::optional<failure> parse_object(std::vector<draft>& rules, const std::string& path,
                                       const json_node& object, bool inside_or) {
-    if (object.members.empty()) return fail("Empty objects are not allowed", path);
-    for (const auto& [name, value] : object.members) {
+    if (object.keys.empty()) return fail("Empty objects are not allowed", path);
+    for (std::size_t i = 0; i < object.keys.size(); ++i) {
+      const std::string& name = object.keys[i];
+      const json_node& value = object.items[i];
       if (name == "$or") {
         if (auto f = parse_or(rules, path, value)) return f;
         continue;
@@ -188,8 +192,9 @@ class compiler {
                                            const json_node& outer, const json_node& inner,
                                            bool is_prefix) {
     const char* what = is_prefix ? "Prefix" : "Suffix";
-    if (inner.members.empty()) return fail(fmt::format("{} expression name not found", what), path);
-    const auto& [op, value] = inner.members.front();
+    if (inner.keys.empty()) return fail(fmt::format("{} expression name not found", what), path);
+    const std::string& op = inner.keys[0];
+    const json_node& value = inner.items[0];
     if (op != "equals-ignore-case") {
       return fail(fmt::format("Unsupported {} pattern: {}", is_prefix ? "prefix" : "suffix", op),
                   path);
@@ -197,7 +202,7 @@ class compiler {
     if (value.type != kind::string) {
       return fail("equals-ignore-case match pattern must be a string", path);
     }
-    if (inner.members.size() > 1 || outer.members.size() > 1) {
+    if (inner.keys.size() > 1 || outer.keys.size() > 1) {
       return fail("Only one key allowed in match expression", path);
     }
     test.any_of.push_back(is_prefix
@@ -208,9 +213,10 @@ class compiler {
 
   std::optional<failure> match_expression(field_test& test, const std::string& path,
                                           const json_node& object) {
-    if (object.members.empty()) return fail("Match expression name not found", path);
-    const auto& [op, value] = object.members.front();
-    bool extra_keys = object.members.size() > 1;
+    if (object.keys.empty()) return fail("Match expression name not found", path);
+    const std::string& op = object.keys[0];
+    const json_node& value = object.items[0];
+    bool extra_keys = object.keys.size() > 1;
     auto one_key = [&]() -> std::optional<failure> {
       if (extra_keys) return fail("Only one key allowed in match expression", path);
       return std::nullopt;
@@ -334,8 +340,8 @@ class compiler {
     const json_node* inner = nullptr;
     if (value->type == kind::object) {
       inner = value;
-      if (inner->members.empty()) return fail("Anything-But expression name not found", path);
-      const std::string& name = inner->members.front().first;
+      if (inner->keys.empty()) return fail("Anything-But expression name not found", path);
+      const std::string& name = inner->keys[0];
       if (name == "equals-ignore-case") {
         op = value_op::anything_but_ignore_case;
       } else if (name == "prefix") {
@@ -347,7 +353,7 @@ class compiler {
       } else {
         return fail("Unsupported anything-but pattern: " + name, path);
       }
-      value = &inner->members.front().second;
+      value = &inner->items[0];
     }
     if (value->type != kind::array && value->type != kind::string && !value->is_number()) {
       return fail("Value of anything-but must be an array or single string/number value.", path);
@@ -387,6 +393,8 @@ class compiler {
       }
       if (has_number) m.op = value_op::anything_but_number;
     } else {
+      // event-ruler accepts an empty list here and then fails while matching.
+      if (values.empty()) return fail("Empty arrays are not allowed", path);
       for (const json_node* item : values) {
         if (!item->is_string()) {
           if (op == value_op::anything_but_ignore_case) {
@@ -418,7 +426,7 @@ class compiler {
         }
       }
     }
-    if ((inner && inner->members.size() > 1) || outer.members.size() > 1) {
+    if ((inner && inner->keys.size() > 1) || outer.keys.size() > 1) {
       return fail("Too many elements in numeric expression", path);
     }
     test.any_of.push_back(std::move(m));

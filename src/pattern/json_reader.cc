@@ -43,8 +43,11 @@ struct tree_builder : unlimited {
       return root;
     }
     json_node& parent = *stack.back();
-    if (parent.type == json_node::kind::array) return parent.items.emplace_back();
-    return parent.members.emplace_back(std::move(key), json_node{}).second;
+    if (parent.type == json_node::kind::object) {
+      parent.keys.push_back(std::move(key));
+      key.clear();
+    }
+    return parent.items.emplace_back();
   }
   void put_scalar(json_node::kind type, std::string text) {
     json_node& node = place();
@@ -137,13 +140,30 @@ struct event_flattener : unlimited {
   bool in_string = false;
   bool in_number = false;
   std::size_t value_path_size = 0;
+  // Skipping members no rule uses: the depth of containers being skipped, and whether the
+  // string or number now being read is skipped.
+  const step_names* used = nullptr;
+  int skip_depth = 0;
+  bool skipping_scalar = false;
+
+  // Whether the value starting now is skipped (inside a skipped container, or an object
+  // member whose key no rule uses).
+  bool skip_value() {
+    if (skip_depth > 0) {
+      key.clear();  // keys inside a skipped container are read but not used
+      return true;
+    }
+    if (!used || frames.empty() || frames.back().is_array || used->contains(key)) return false;
+    key.clear();
+    return true;
+  }
 
   // Called as a value starts: extends the path with the pending key (objects) and returns
   // the length to restore after the value.
   std::size_t enter_value() {
     std::size_t before = path.size();
     if (!frames.empty() && !frames.back().is_array) {
-      if (!path.empty()) path += '.';
+      if (frames.size() > 1) path += '.';  // members of the root object start the path
       path += key;
       key.clear();
     }
@@ -167,6 +187,7 @@ struct event_flattener : unlimited {
     leave_value(before);
   }
   void scalar(value_kind kind, std::string_view text) {
+    if (skip_value()) return;
     std::size_t before = enter_value();
     out->begin_field(path, kind);
     out->text_buffer().append(text);
@@ -176,20 +197,34 @@ struct event_flattener : unlimited {
 
   bool on_document_begin(error_code&) { return true; }
   bool on_document_end(error_code&) { return true; }
+  void begin_container(bool is_array) {
+    if (skip_value()) {
+      ++skip_depth;
+    } else {
+      open_container(is_array);
+    }
+  }
+  void end_container() {
+    if (skip_depth > 0) {
+      --skip_depth;
+    } else {
+      close_container();
+    }
+  }
   bool on_object_begin(error_code&) {
-    open_container(false);
+    begin_container(false);
     return true;
   }
   bool on_object_end(std::size_t, error_code&) {
-    close_container();
+    end_container();
     return true;
   }
   bool on_array_begin(error_code&) {
-    open_container(true);
+    begin_container(true);
     return true;
   }
   bool on_array_end(std::size_t, error_code&) {
-    close_container();
+    end_container();
     return true;
   }
   bool on_key_part(sv s, std::size_t, error_code&) {
@@ -201,6 +236,11 @@ struct event_flattener : unlimited {
     return true;
   }
   bool on_string_part(sv s, std::size_t, error_code&) {
+    if (!in_string && skip_value()) {
+      in_string = true;
+      skipping_scalar = true;
+    }
+    if (skipping_scalar) return true;
     if (!in_string) {
       value_path_size = enter_value();
       out->begin_field(path, value_kind::string);
@@ -212,6 +252,10 @@ struct event_flattener : unlimited {
   }
   bool on_string(sv s, std::size_t n, error_code& ec) {
     on_string_part(s, n, ec);
+    if (skipping_scalar) {
+      in_string = skipping_scalar = false;
+      return true;
+    }
     out->text_buffer() += '"';
     out->end_field(positions);
     in_string = false;
@@ -219,6 +263,11 @@ struct event_flattener : unlimited {
     return true;
   }
   bool on_number_part(sv s, error_code&) {
+    if (!in_number && skip_value()) {
+      in_number = true;
+      skipping_scalar = true;
+    }
+    if (skipping_scalar) return true;
     if (!in_number) {
       value_path_size = enter_value();
       out->begin_field(path, value_kind::number);
@@ -230,6 +279,10 @@ struct event_flattener : unlimited {
   bool number(sv s) {
     error_code ec;
     on_number_part(s, ec);
+    if (skipping_scalar) {
+      in_number = skipping_scalar = false;
+      return true;
+    }
     out->end_field(positions);
     in_number = false;
     leave_value(value_path_size);
@@ -271,21 +324,30 @@ result<json_node> read_json_tree(std::string_view text) {
     return pattern_error(std::string(invalid_pattern_exception),
                          fmt::format("{} at offset {}", ec.message(), used));
   }
+  if (text.find_first_not_of(" \t\r\n", used) != std::string_view::npos) {
+    return pattern_error(std::string(invalid_pattern_exception),
+                         fmt::format("unexpected text after the pattern at offset {}", used));
+  }
   return std::move(parser.handler().root);
 }
 
-result<flat_event> flat_event::parse(std::string_view json) {
+result<flat_event> flat_event::parse(std::string_view json, const step_names* used) {
   flat_event event;
   // Events may nest deeper than patterns (Jackson's limit, 1000); the flattener keeps its
   // own stack, no recursion.
   boost::json::basic_parser<event_flattener> parser(options_with_depth(1000));
   parser.handler().out = &event;
+  parser.handler().used = used;
   error_code ec;
-  std::size_t used = parser.write_some(false, json.data(), json.size(), ec);
+  std::size_t consumed = parser.write_some(false, json.data(), json.size(), ec);
   if (ec) {
     return pattern_error(
         "InvalidEventException",
-        fmt::format("Event is not valid JSON: {} at offset {}", ec.message(), used));
+        fmt::format("Event is not valid JSON: {} at offset {}", ec.message(), consumed));
+  }
+  if (json.find_first_not_of(" \t\r\n", consumed) != std::string_view::npos) {
+    return pattern_error("InvalidEventException",
+                         fmt::format("Event has text after its JSON at offset {}", consumed));
   }
   if (json.find_first_not_of(" \t\r\n") == std::string_view::npos ||
       json[json.find_first_not_of(" \t\r\n")] != '{') {

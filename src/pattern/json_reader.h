@@ -15,8 +15,10 @@ struct json_node {
   enum class kind : std::uint8_t { object, array, string, number, true_, false_, null };
   kind type = kind::null;
   std::string text;  // string contents or number text
-  std::vector<std::pair<std::string, json_node>> members;
+  // Arrays: the items. Objects: the member values, keys[i] naming items[i] (two vectors:
+  // a pair<string, json_node> cannot hold the still incomplete json_node).
   std::vector<json_node> items;
+  std::vector<std::string> keys;
 
   bool is_number() const { return type == kind::number; }
   bool is_string() const { return type == kind::string; }

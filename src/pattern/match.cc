@@ -68,13 +68,15 @@ class value_flattener {
   explicit value_flattener(flat_event& out) : out_(out) {}
 
   void object(const boost::json::object& object) {
+    bool root = depth_++ == 0;
     for (const auto& member : object) {
       std::size_t before = path_.size();
-      if (!path_.empty()) path_ += '.';
+      if (!root) path_ += '.';
       path_.append(member.key().data(), member.key().size());
       value(member.value());
       path_.resize(before);
     }
+    --depth_;
   }
 
  private:
@@ -136,6 +138,7 @@ class value_flattener {
   std::string path_;
   std::vector<array_position> positions_;
   std::uint32_t arrays_ = 0;
+  int depth_ = 0;  // objects entered: members of the root object start the path
 };
 
 // The array elements the fields matched so far come from.
@@ -176,6 +179,9 @@ bool match_from(const branch& b, std::size_t test_index, const flat_event& event
     for (std::size_t i = begin; i < end && !present; ++i) present = seen.consistent(fields[i]);
     if (!present && match_from(b, test_index + 1, event, seen)) return true;
   }
+  // Values that add no array position leave the rest of the search unchanged: the rest
+  // is tried once for all of them, so big scalar arrays cannot make the search explode.
+  bool tried_unchanged = false;
   for (std::size_t i = begin; i < end; ++i) {
     const auto& f = fields[i];
     if (!seen.consistent(f)) continue;
@@ -189,6 +195,10 @@ bool match_from(const branch& b, std::size_t test_index, const flat_event& event
     if (!value_ok) continue;
     std::size_t mark = seen.size();
     seen.add(f);
+    if (seen.size() == mark) {
+      if (tried_unchanged) continue;
+      tried_unchanged = true;
+    }
     bool rest_ok = match_from(b, test_index + 1, event, seen);
     seen.truncate(mark);
     if (rest_ok) return true;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "pattern/pattern.h"
@@ -81,6 +82,14 @@ struct array_position {
   std::uint32_t index = 0;
 };
 
+struct step_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+// Names (and dotted runs of names) of the path steps some rule uses, with how many rule
+// paths use each: flattening skips event members whose key is not one of them.
+using step_names = std::unordered_map<std::string, std::uint32_t, step_hash, std::equal_to<>>;
+
 // An event reduced to its leaves: (path, value, positions in enclosing arrays of objects).
 class flat_event {
  public:
@@ -105,8 +114,9 @@ class flat_event {
   flat_event(flat_event&&) noexcept = default;
   flat_event& operator=(flat_event&&) noexcept = default;
 
-  // Flattens event JSON text; an error when it is not valid JSON or not an object.
-  static result<flat_event> parse(std::string_view json);
+  // Flattens event JSON text; an error when it is not valid JSON or not an object. With
+  // `used`, members whose key no rule path uses are skipped (still validated).
+  static result<flat_event> parse(std::string_view json, const step_names* used = nullptr);
   static flat_event from_value(const boost::json::value& event);
 
   // Fields sorted by path (stable: same-path fields keep document order).

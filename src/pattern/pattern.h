@@ -58,6 +58,10 @@ class pattern {
 bool matches(const pattern& p, const boost::json::value& event);
 // The event as JSON text: an event that is not a JSON object is an error.
 result<bool> matches(const pattern& p, std::string_view event_json);
+// A string literal is JSON text (boost::json::value would also take it, as a JSON string).
+inline result<bool> matches(const pattern& p, const char* event_json) {
+  return matches(p, std::string_view(event_json));
+}
 
 // Many named patterns compiled into one index: the cost of matching an event grows with
 // the event's size and the number of rules it could match, not with the number of rules.
@@ -79,6 +83,9 @@ class rule_set {
   // until that rule is removed or replaced.
   std::vector<std::string_view> matches(const boost::json::value& event) const;
   result<std::vector<std::string_view>> matches(std::string_view event_json) const;
+  result<std::vector<std::string_view>> matches(const char* event_json) const {
+    return matches(std::string_view(event_json));
+  }
   // For callers that already flattened the event (several rule sets, one event).
   std::vector<std::string_view> matches(const flat_event& event) const;
 

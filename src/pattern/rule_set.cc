@@ -1,9 +1,10 @@
-// The rule-set index. Every branch of every rule is filed under one of its field tests
-// (the most selective one: an exact value, a prefix, a range...) in a per-path index:
+// The rule-set index. Every branch of every rule is filed under up to two of its field
+// tests (the least crowded: an exact value, a prefix, a range...) in a per-path index:
 // hash maps for exact and case-folded values, hash maps probed once per distinct length
-// for prefixes and suffixes, a sorted interval list for numeric ranges. An event's fields
-// probe these and only the branches found (plus the few that cannot be filed, such as a
-// lone anything-but) are verified with the exact matcher. See docs/event-patterns.md.
+// for prefixes and suffixes, sorted interval lists for numeric and CIDR ranges. An event's
+// fields probe these and count hits per branch; only branches whose filed tests were all
+// hit (plus the few that cannot be filed, such as a lone anything-but) are verified with
+// the exact matcher. See docs/event-patterns.md.
 #include <algorithm>
 #include <boost/json/value.hpp>
 #include <cmath>
@@ -93,13 +94,52 @@ struct range_index {
   }
 };
 
+// CIDR ranges the same way, keyed by address (IPv4 and IPv6 apart: a v4 address is never
+// in a v6 range).
+struct ip_index {
+  static constexpr std::size_t block = 32;
+  struct entry {
+    ip_address low, high;
+    std::uint32_t id;
+  };
+  std::vector<entry> ranges;
+  std::vector<ip_address> block_high;
+  bool dirty = false;
+
+  void add(const value_matcher& m, std::uint32_t id) {
+    ranges.push_back({m.ip_low, m.ip_high, id});
+    dirty = true;
+  }
+  void build() {
+    std::sort(ranges.begin(), ranges.end(),
+              [](const entry& a, const entry& b) { return a.low < b.low; });
+    block_high.assign((ranges.size() + block - 1) / block, ip_address{});
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      block_high[i / block] = std::max(block_high[i / block], ranges[i].high);
+    }
+    dirty = false;
+  }
+  template <typename F>
+  void probe(const ip_address& ip, F&& found) const {
+    auto end = std::upper_bound(ranges.begin(), ranges.end(), ip,
+                                [](const ip_address& v, const entry& r) { return v < r.low; });
+    std::size_t count = static_cast<std::size_t>(end - ranges.begin());
+    for (std::size_t b = 0; b * block < count; ++b) {
+      if (block_high[b] < ip) continue;
+      for (std::size_t i = b * block; i < std::min(count, (b + 1) * block); ++i) {
+        if (ranges[i].low.size == ip.size && !(ranges[i].high < ip)) found(ranges[i].id);
+      }
+    }
+  }
+};
+
 struct path_index {
   string_map<ids> exact;  // event text (quoted strings, literals)
   std::unordered_map<double, ids> numbers;
   string_map<ids> folded;  // ASCII-folded quoted strings (equals-ignore-case)
   affix_index prefixes, folded_prefixes, suffixes, folded_suffixes;
   range_index ranges;
-  std::vector<std::pair<value_matcher, std::uint32_t>> ips;
+  ip_index ips;
   ids present;  // {"exists": true}
 };
 
@@ -139,21 +179,30 @@ filing filing_of(const field_test& test) {
   return worst;
 }
 
-// Per-thread scratch: "seen in this query" stamps for branches and rules.
+// Per-thread scratch for one query: which filed tests were hit, how many tests of each
+// branch were hit, which rules already matched. Stamped with a query number instead of
+// cleared, so a query costs what it touches.
 struct scratch {
   std::uint32_t epoch = 0;
-  std::vector<std::uint32_t> branch_seen;
+  std::vector<std::uint32_t> filing_seen;
+  std::vector<std::uint32_t> branch_epoch;
+  std::vector<std::uint32_t> branch_hits;
   std::vector<std::uint32_t> rule_seen;
   std::vector<std::uint32_t> candidates;
   std::string folded;
 
-  void begin(std::size_t branches, std::size_t rules) {
+  void begin(std::size_t filings, std::size_t branches, std::size_t rules) {
     if (++epoch == 0) {
-      std::fill(branch_seen.begin(), branch_seen.end(), 0);
+      std::fill(filing_seen.begin(), filing_seen.end(), 0);
+      std::fill(branch_epoch.begin(), branch_epoch.end(), 0);
       std::fill(rule_seen.begin(), rule_seen.end(), 0);
       epoch = 1;
     }
-    if (branch_seen.size() < branches) branch_seen.resize(branches, 0);
+    if (filing_seen.size() < filings) filing_seen.resize(filings, 0);
+    if (branch_epoch.size() < branches) {
+      branch_epoch.resize(branches, 0);
+      branch_hits.resize(branches, 0);
+    }
     if (rule_seen.size() < rules) rule_seen.resize(rules, 0);
     candidates.clear();
   }
@@ -173,6 +222,7 @@ struct rule_set::index {
     std::uint32_t rule;
     const branch* body;
     bool alive;
+    std::uint32_t filed_tests;  // a candidate once all of them were hit
   };
 
   // A slot per rule id, empty when removed; a deque so names never move (matches() returns
@@ -182,27 +232,96 @@ struct rule_set::index {
   std::map<std::string, std::uint32_t, std::less<>> by_name;
   std::vector<branch_ref> branches;
   std::size_t dead_branches = 0;
+  // Filing id -> branch: the index lists hold filing ids (one per filed test).
+  std::vector<std::uint32_t> filing_branch;
   ids unfiled;
   string_map<path_index> paths;
+  step_names steps;
   bool dirty = false;
 
-  void file(std::uint32_t id) {
-    const branch& b = *branches[id].body;
-    const field_test* best = nullptr;
-    filing best_filing = filing::none;
-    for (const auto& test : b.fields) {
-      filing f = filing_of(test);
-      if (f < best_filing) {
-        best = &test;
-        best_filing = f;
+  // Counts every step of the path and every dotted run of steps ("a", "b" and "a.b" for
+  // "a.b"): the event may spell a path as nesting or as a key with dots in it.
+  void count_steps(std::string_view path, int delta) {
+    std::vector<std::size_t> dots{0};
+    for (std::size_t i = 0; i < path.size(); ++i) {
+      if (path[i] == '.') dots.push_back(i + 1);
+    }
+    dots.push_back(path.size() + 1);
+    for (std::size_t from = 0; from + 1 < dots.size(); ++from) {
+      for (std::size_t to = from + 1; to < dots.size(); ++to) {
+        std::string_view run = path.substr(dots[from], dots[to] - 1 - dots[from]);
+        auto it = steps.find(run);
+        if (delta > 0) {
+          if (it == steps.end()) it = steps.emplace(std::string(run), 0).first;
+          ++it->second;
+        } else if (it != steps.end() && --it->second == 0) {
+          steps.erase(it);
+        }
       }
     }
-    if (!best) {
-      unfiled.push_back(id);
-      return;
+  }
+
+  // How many filings already sit under the keys this test would use.
+  std::size_t load(const field_test& test) const {
+    auto it = paths.find(test.path);
+    if (it == paths.end()) return 0;
+    const path_index& index = it->second;
+    std::size_t total = 0;
+    auto size_at = [](const auto& map, const auto& key) {
+      auto found = map.find(key);
+      return found == map.end() ? std::size_t{0} : found->second.size();
+    };
+    for (const auto& m : test.any_of) {
+      switch (m.op) {
+        case value_op::exact: total += size_at(index.exact, m.text); break;
+        case value_op::numeric_equals: total += size_at(index.numbers, m.low); break;
+        case value_op::equals_ignore_case:
+          total += size_at(index.folded, fold_ascii(m.text));
+          break;
+        case value_op::prefix: total += size_at(index.prefixes.by_text, m.text); break;
+        case value_op::suffix: total += size_at(index.suffixes.by_text, m.text); break;
+        case value_op::numeric_range:
+          // A range is hit by a share of all values: count it as crowded as the whole list.
+          total += index.ranges.ranges.size() / 2;
+          break;
+        case value_op::ip_range: total += index.ips.ranges.size() / 2; break;
+        default: total += index.present.size();
+      }
     }
-    path_index& index = paths[best->path];
-    for (const auto& m : best->any_of) {
+    return total;
+  }
+
+  // Files the branch under its two least crowded tests an index can find (exists:false,
+  // anything-but and the like cannot be). An event counts, per branch, the filed tests it
+  // hit; only a branch whose filed tests were all hit is verified. Two keys make false
+  // candidates rare; choosing the least crowded keeps the lists an event walks short when
+  // a field has few distinct values (every rule naming one of five detail-types).
+  static constexpr std::size_t tests_filed_per_branch = 2;
+
+  void file(std::uint32_t id) {
+    branch_ref& ref = branches[id];
+    std::vector<std::pair<std::size_t, const field_test*>> choices;
+    for (const auto& test : ref.body->fields) {
+      filing f = filing_of(test);
+      if (f == filing::none) continue;
+      // Cheaper lookups win ties; a crowded key loses to a quieter one of any kind.
+      choices.emplace_back(load(test) * 8 + static_cast<std::size_t>(f), &test);
+    }
+    std::sort(choices.begin(), choices.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (choices.size() > tests_filed_per_branch) choices.resize(tests_filed_per_branch);
+    ref.filed_tests = static_cast<std::uint32_t>(choices.size());
+    for (const auto& [cost, test] : choices) {
+      auto filing_id = static_cast<std::uint32_t>(filing_branch.size());
+      filing_branch.push_back(id);
+      file_test(*test, filing_id);
+    }
+    if (ref.filed_tests == 0) unfiled.push_back(id);
+  }
+
+  void file_test(const field_test& test, std::uint32_t id) {
+    path_index& index = paths[test.path];
+    for (const auto& m : test.any_of) {
       switch (m.op) {
         case value_op::exact: index.exact[m.text].push_back(id); break;
         case value_op::numeric_equals: index.numbers[m.low].push_back(id); break;
@@ -226,7 +345,10 @@ struct rule_set::index {
           index.ranges.add(m, id);
           dirty = true;
           break;
-        case value_op::ip_range: index.ips.emplace_back(m, id); break;
+        case value_op::ip_range:
+          index.ips.add(m, id);
+          dirty = true;
+          break;
         default: index.present.push_back(id);
       }
     }
@@ -235,6 +357,7 @@ struct rule_set::index {
   void build() {
     for (auto& [path, index] : paths) {
       if (index.ranges.dirty) index.ranges.build();
+      if (index.ips.dirty) index.ips.build();
     }
     dirty = false;
   }
@@ -252,6 +375,7 @@ struct rule_set::index {
     branches = std::move(alive);
     dead_branches = 0;
     unfiled.clear();
+    filing_branch.clear();
     paths.clear();
     for (std::uint32_t id = 0; id < branches.size(); ++id) {
       rules[branches[id].rule]->branch_ids.push_back(id);
@@ -273,8 +397,9 @@ struct rule_set::index {
     rules[rule_id] = rule{name, p, {}};
     by_name.emplace(std::move(name), rule_id);
     for (const auto& b : p.model().branches) {
+      for (const auto& test : b.fields) count_steps(test.path, +1);
       auto id = static_cast<std::uint32_t>(branches.size());
-      branches.push_back({rule_id, &b, true});
+      branches.push_back({rule_id, &b, true, 0});
       rules[rule_id]->branch_ids.push_back(id);
       file(id);
     }
@@ -285,6 +410,7 @@ struct rule_set::index {
     if (it == by_name.end()) return false;
     std::uint32_t rule_id = it->second;
     for (std::uint32_t id : rules[rule_id]->branch_ids) {
+      for (const auto& test : branches[id].body->fields) count_steps(test.path, -1);
       branches[id].alive = false;
       ++dead_branches;
     }
@@ -296,11 +422,15 @@ struct rule_set::index {
   }
 
   void collect(const flat_event& event, scratch& s) const {
-    auto take = [&](std::uint32_t id) {
-      if (s.branch_seen[id] != s.epoch) {
-        s.branch_seen[id] = s.epoch;
-        s.candidates.push_back(id);
+    auto take = [&](std::uint32_t filing_id) {
+      if (s.filing_seen[filing_id] == s.epoch) return;
+      s.filing_seen[filing_id] = s.epoch;
+      std::uint32_t b = filing_branch[filing_id];
+      if (s.branch_epoch[b] != s.epoch) {
+        s.branch_epoch[b] = s.epoch;
+        s.branch_hits[b] = 0;
       }
+      if (++s.branch_hits[b] == branches[b].filed_tests) s.candidates.push_back(b);
     };
     auto take_all = [&](const ids& list) {
       for (std::uint32_t id : list) take(id);
@@ -339,17 +469,17 @@ struct rule_set::index {
           index->folded_suffixes.probe(s.folded, true, take_all);
         }
       }
-      for (const auto& [m, id] : index->ips) {
-        if (value_matches(m, f)) take(id);
+      if (!index->ips.ranges.empty() && f.kind == value_kind::string) {
+        if (auto ip = parse_ip(f.text.substr(1, f.text.size() - 2))) index->ips.probe(*ip, take);
       }
       take_all(index->present);
     }
-    take_all(unfiled);
+    for (std::uint32_t b : unfiled) s.candidates.push_back(b);
   }
 
   std::vector<std::string_view> match(const flat_event& event) const {
     scratch& s = tls_scratch;
-    s.begin(branches.size(), rules.size());
+    s.begin(filing_branch.size(), branches.size(), rules.size());
     collect(event, s);
     std::vector<std::string_view> names;
     for (std::uint32_t id : s.candidates) {
@@ -407,9 +537,15 @@ std::vector<std::string_view> rule_set::matches(const boost::json::value& event)
 }
 
 result<std::vector<std::string_view>> rule_set::matches(std::string_view event_json) const {
-  auto event = flat_event::parse(event_json);
-  if (!event.ok()) return event.err();
-  return matches(*event);
+  while (true) {
+    ensure_built();
+    std::shared_lock lock(mutex_);
+    if (index_->dirty) continue;
+    // Members no rule names are skipped while flattening (event-ruler does the same).
+    auto event = flat_event::parse(event_json, &index_->steps);
+    if (!event.ok()) return event.err();
+    return index_->match(*event);
+  }
 }
 
 }  // namespace wharf::pattern

@@ -3,7 +3,9 @@
 #   1. Python venv with tests/requirements.txt      (setup_python.sh)
 #   2. Apache Kafka jars + the Java test client      (fetch_kafka.sh)
 #   3. Apache Avro jars + AvroCheck                  (fetch_avro.sh)
-#   4. kafkajs for the Node.js test client           (setup_node.sh)
+#   4. AWS event-ruler jars + EventRulerCheck        (fetch_event_ruler.sh)
+#   5. kafkajs for the Node.js test client           (setup_node.sh)
+#   6. AWS's Java Lambda runtime interface client   (fetch_lambda_java.sh)
 # Prints one line per step; a failing step prints its output and exits non-zero.
 # With everything cached this takes well under a second.
 set -euo pipefail
@@ -29,4 +31,6 @@ step() {
 step "python venv (.cache/venv)" setup_python.sh
 step "kafka jars + java client (.cache/peers)" fetch_kafka.sh
 step "avro jars + AvroCheck (.cache/peers)" fetch_avro.sh
+step "event-ruler jars + EventRulerCheck (.cache/peers)" fetch_event_ruler.sh
 step "node kafkajs (.cache/node)" setup_node.sh
+step "java lambda runtime client + handler (.cache/peers)" fetch_lambda_java.sh

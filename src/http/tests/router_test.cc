@@ -28,6 +28,16 @@ TEST(Router, MatchesParametersAndLiterals) {
   EXPECT_EQ(run(r, "GET", "/subjects/orders").status, 404);
 }
 
+TEST(Router, ParameterWithAnEncodedSlashIsDecoded) {
+  router r;
+  r.add("GET", "/subjects/{subject}/versions",
+        [](const request& req) { return response::text(200, req.param("subject")); });
+  // The server leaves "%2F" encoded in the path so the segment stays one.
+  EXPECT_EQ(run(r, "GET", "/subjects/shop%2Fcommon%2Fmoney.proto/versions").body,
+            "shop/common/money.proto");
+  EXPECT_EQ(run(r, "GET", "/subjects/a%2Fb%20c/versions").body, "a/b c");
+}
+
 TEST(Router, RestParameterTakesRemainingSegments) {
   router r;
   r.add("GET", "/static/{file...}",

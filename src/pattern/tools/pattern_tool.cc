@@ -3,10 +3,16 @@
 //   pattern_tool match
 //       stdin: {"pattern": "<pattern JSON text>", "event": "<event JSON text>"} per line
 //       stdout: MATCH | NO_MATCH | INVALID <message> (ERROR <message> for a bad event)
+//   pattern_tool rules <rules file> <events file>
+//       one rule_set with every rule; prints, per event, the sorted names of the rules it
+//       matches, space-separated
 //   pattern_tool bench <rules file> <events file> <seconds>
 //       rules: one pattern per line (rule i is "r<i>"); events: one event per line.
 //       Compiles every rule into one rule_set, then matches the events (as JSON text,
 //       flattened once each) round-robin on one thread; prints one JSON line.
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <fstream>
@@ -34,6 +40,11 @@ std::string verdict(const std::string& line) {
   if (!compiled.ok()) return fmt::format("INVALID {}", compiled.err().message());
   auto matched = pattern::matches(*compiled, std::string_view(event_text->get_string()));
   if (!matched.ok()) return fmt::format("ERROR {}", matched.err().message());
+  // The rule-set index must say the same as the single-pattern matcher.
+  pattern::rule_set one;
+  one.add("rule", *compiled);
+  auto found = one.matches(std::string_view(event_text->get_string()));
+  if (!found.ok() || found->empty() == *matched) return "ERROR rule_set disagrees";
   return *matched ? "MATCH" : "NO_MATCH";
 }
 
@@ -44,6 +55,27 @@ std::vector<std::string> read_lines(const char* path) {
     if (!line.empty()) lines.push_back(std::move(line));
   }
   return lines;
+}
+
+int list_rules(const char* rules_path, const char* events_path) {
+  auto rules = read_lines(rules_path);
+  pattern::rule_set set;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    auto compiled = pattern::pattern::compile(rules[i]);
+    if (!compiled.ok()) {
+      std::cerr << "pattern_tool: rule " << i << ": " << compiled.err().message() << "\n";
+      return 2;
+    }
+    set.add(fmt::format("r{}", i), *compiled);
+  }
+  for (const auto& event : read_lines(events_path)) {
+    auto found = set.matches(std::string_view(event));
+    std::vector<std::string> names;
+    if (found.ok()) names.assign(found->begin(), found->end());
+    std::sort(names.begin(), names.end());
+    std::cout << fmt::format("{}\n", fmt::join(names, " "));
+  }
+  return 0;
 }
 
 int bench(const char* rules_path, const char* events_path, double seconds) {
@@ -97,6 +129,7 @@ int bench(const char* rules_path, const char* events_path, double seconds) {
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "match";
+  if (mode == "rules" && argc >= 4) return list_rules(argv[2], argv[3]);
   if (mode == "bench") {
     if (argc < 5) {
       std::cerr << "usage: pattern_tool bench <rules file> <events file> <seconds>\n";

@@ -457,6 +457,17 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     return parsed;
   }
 
+  // The schema's text, or its form in ?format= where its type has that format (Protobuf's
+  // "serialized": the base64 descriptor).
+  std::string text_in_format(const schema_store& store, const stored_schema& s,
+                             const http::request& req) {
+    auto format = req.query_param("format");
+    if (!format || format->empty()) return s.text;
+    auto parsed = parse_stored(store, s.id);
+    if (!parsed.ok()) return s.text;
+    return (*parsed)->formatted(*format).value_or(s.text);
+  }
+
   api_result schema_types(const http::request&) {
     bj::array out;
     for (auto type : supported_schema_types()) out.push_back(bj::string(to_string(type)));
@@ -474,7 +485,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       bj::object body;
       if (s->type != schema_type::avro) body["schemaType"] = to_string(s->type);
       if (!s->references.empty()) body["references"] = version_json({}, *s)["references"];
-      body["schema"] = s->text;
+      body["schema"] = text_in_format(store, *s, req);
       out = json_answer(200, body);
     });
     if (refused) return *refused;
@@ -489,7 +500,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
     log_->read([&](const schema_store& store) {
       const auto* s = id ? store.schema_by_id(*id) : nullptr;
       if (s && !may_read_id(req, store, *id)) return refused.emplace(forbidden_id(req)), void();
-      if (s) text = s->text;
+      if (s) text = text_in_format(store, *s, req);
     });
     if (refused) return *refused;
     if (!text) return api_error{40403, fmt::format("Schema {} not found", req.param("id"))};
@@ -600,7 +611,10 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       auto v =
           find_version(store, req.param("subject"), req.param("version"), flag(req, "deleted"));
       if (!v.ok()) return out.emplace(v.err()), void();
-      out.emplace(json_answer(200, version_json(*v, *store.schema_by_id(v->id))));
+      const auto& stored = *store.schema_by_id(v->id);
+      auto body = version_json(*v, stored);
+      body["schema"] = text_in_format(store, stored, req);
+      out.emplace(json_answer(200, body));
     });
     return std::move(*out);
   }
@@ -611,8 +625,8 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       auto v =
           find_version(store, req.param("subject"), req.param("version"), flag(req, "deleted"));
       if (!v.ok()) return out.emplace(v.err()), void();
-      out.emplace(
-          http::response::json(200, store.schema_by_id(v->id)->text, std::string(content_type)));
+      out.emplace(http::response::json(200, text_in_format(store, *store.schema_by_id(v->id), req),
+                                       std::string(content_type)));
     });
     return std::move(*out);
   }
@@ -640,7 +654,8 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
         return out.emplace(subject_not_found(subject)), void();
       auto parsed = parse_request_schema(store, request);
       if (!parsed.ok()) return out.emplace(parsed.err()), void();
-      if (flag(req, "normalize")) request.text = (*parsed)->normalized();
+      request.text =
+          flag(req, "normalize") ? (*parsed)->normalized() : (*parsed)->stored_text(request.text);
       auto found = store.find(subject, request.type, request.text, request.references, deleted);
       if (!found) return out.emplace(schema_not_found()), void();
       out.emplace(json_answer(200, version_json(*found, *store.schema_by_id(found->id))));
@@ -740,7 +755,7 @@ class registry_api : public std::enable_shared_from_this<registry_api> {
       }
       auto parsed = parse_request_schema(store, request);
       if (!parsed.ok()) return out.emplace(parsed.err()), void();
-      if (normalize) request.text = (*parsed)->normalized();
+      request.text = normalize ? (*parsed)->normalized() : (*parsed)->stored_text(request.text);
       if (auto existing =
               store.find(subject, request.type, request.text, request.references, false)) {
         if (!request.id || *request.id == existing->id) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,8 +18,16 @@ class parsed_schema {
  public:
   virtual ~parsed_schema() = default;
   virtual schema_type type() const = 0;
+  // The text a registration stores: what the client sent for Avro and JSON Schema, the
+  // .proto text for Protobuf (clients may send a base64 descriptor), as Confluent does.
+  virtual std::string stored_text(std::string_view sent) const { return std::string(sent); }
   // The text registration stores when asked to normalize.
   virtual std::string normalized() const = 0;
+  // The schema in another format (GET ...?format=serialized for Protobuf's base64
+  // descriptor); nullopt when the type has no such format.
+  virtual std::optional<std::string> formatted(std::string_view /*format*/) const {
+    return std::nullopt;
+  }
   // Why this schema cannot read data written with writer (of the same type), as the
   // messages Confluent's registry gives; empty when it can. reader_is_new picks the words
   // ("new"/"old") of the messages that name the two sides.

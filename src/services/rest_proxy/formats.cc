@@ -131,11 +131,6 @@ api_result<embedded_format> produce_format(std::optional<std::string_view> conte
   if (!kafka.format) return embedded_format::binary;
   auto format = parse_format_name(*kafka.format);
   if (!format) return unsupported(*content_type);
-  if (needs_schema(*format) && *format != embedded_format::avro) {
-    return api_error{error_codes::unsupported_media_type,
-                     "HTTP 415 Unsupported Media Type: the " + std::string(to_string(*format)) +
-                         " embedded format is not supported yet; use avro, binary or json"};
-  }
   return *format;
 }
 

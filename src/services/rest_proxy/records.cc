@@ -115,6 +115,9 @@ std::string_view to_string(v3_data_type type) {
     case v3_data_type::binary: return "BINARY";
     case v3_data_type::json: return "JSON";
     case v3_data_type::string: return "STRING";
+    case v3_data_type::avro: return "AVRO";
+    case v3_data_type::protobuf: return "PROTOBUF";
+    case v3_data_type::jsonschema: return "JSONSCHEMA";
   }
   return "BINARY";
 }
@@ -124,39 +127,87 @@ namespace {
 struct v3_data {
   std::optional<std::string> bytes;
   v3_data_type type = v3_data_type::binary;
+  std::optional<v3_schema_data> schema;  // set for the schema formats
 };
+
+bool is_schema_type(v3_data_type t) {
+  return t == v3_data_type::avro || t == v3_data_type::protobuf || t == v3_data_type::jsonschema;
+}
+
+// The schema fields of a key or value in a schema format.
+api_result<v3_schema_data> parse_v3_schema_data(const bj::value& spec,
+                                                std::optional<v3_data_type> type,
+                                                std::string_view what) {
+  v3_schema_data out;
+  out.type = type;
+  WHARF_ASSIGN_OR_RETURN(out.schema, json::string_field(spec, "schema"));
+  WHARF_ASSIGN_OR_RETURN(auto id, json::integer_field(spec, "schema_id", 0, INT32_MAX));
+  if (id) out.schema_id = static_cast<int>(*id);
+  WHARF_ASSIGN_OR_RETURN(auto version, json::integer_field(spec, "schema_version", 1, INT32_MAX));
+  if (version) out.schema_version = static_cast<int>(*version);
+  WHARF_ASSIGN_OR_RETURN(out.subject, json::string_field(spec, "subject"));
+  WHARF_ASSIGN_OR_RETURN(auto strategy, json::string_field(spec, "subject_name_strategy"));
+  if (strategy) {
+    std::string upper;
+    for (char c : *strategy)
+      upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper != "TOPIC_NAME") {
+      return api_error{error_codes::bad_request,
+                       fmt::format("Bad Request: {}.subject_name_strategy {} is not supported; "
+                                   "use TOPIC_NAME or name the subject",
+                                   what, *strategy)};
+    }
+  }
+  if (out.schema && !type) {
+    return api_error{error_codes::bad_request,
+                     fmt::format("Bad Request: {}.schema needs {}.type (AVRO, PROTOBUF or "
+                                 "JSONSCHEMA)",
+                                 what, what)};
+  }
+  if (!type && !out.schema_id && !out.schema_version) {
+    return api_error{error_codes::bad_request,
+                     fmt::format("Bad Request: {} names a subject but no type, schema_id or "
+                                 "schema_version",
+                                 what)};
+  }
+  static const bj::value null_value;
+  const auto* data = json::field(spec, "data");
+  out.data = data ? *data : null_value;
+  return out;
+}
 
 api_result<v3_data> parse_v3_data(const bj::value& spec, std::string_view what) {
   if (!spec.is_object()) return payload_error(fmt::format("{} must be a JSON object.", what));
   v3_data out;
+  std::optional<v3_data_type> declared;
   WHARF_ASSIGN_OR_RETURN(auto type_name, json::string_field(spec, "type"));
   if (type_name) {
     std::string upper;
     for (char c : *type_name)
       upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (upper == "BINARY") {
-      out.type = v3_data_type::binary;
-    } else if (upper == "JSON") {
-      out.type = v3_data_type::json;
-    } else if (upper == "STRING") {
-      out.type = v3_data_type::string;
-    } else if (upper == "AVRO" || upper == "PROTOBUF" || upper == "JSONSCHEMA") {
-      return api_error{error_codes::bad_request,
-                       fmt::format("Bad Request: {} type {} needs a Schema Registry, which "
-                                   "Wharf's REST Proxy does not use yet",
-                                   what, upper)};
-    } else {
+    for (auto t : {v3_data_type::binary, v3_data_type::json, v3_data_type::string,
+                   v3_data_type::avro, v3_data_type::protobuf, v3_data_type::jsonschema}) {
+      if (upper == to_string(t)) declared = t;
+    }
+    if (!declared) {
       return api_error{error_codes::bad_request,
                        fmt::format("Bad Request: unknown {} type '{}'", what, *type_name)};
     }
+    out.type = *declared;
   }
-  for (auto schema_field : {"schema_id", "schema_version", "schema", "subject"}) {
-    if (const auto* f = json::field(spec, schema_field); f && !f->is_null()) {
-      return api_error{error_codes::bad_request,
-                       fmt::format("Bad Request: {}.{} needs a Schema Registry, which Wharf's "
-                                   "REST Proxy does not use yet",
-                                   what, schema_field)};
-    }
+  bool schema_fields = false;
+  for (auto schema_field :
+       {"schema_id", "schema_version", "schema", "subject", "subject_name_strategy"}) {
+    if (const auto* f = json::field(spec, schema_field); f && !f->is_null()) schema_fields = true;
+  }
+  if ((declared && is_schema_type(*declared)) || (!declared && schema_fields)) {
+    WHARF_ASSIGN_OR_RETURN(out.schema, parse_v3_schema_data(spec, declared, what));
+    return out;
+  }
+  if (schema_fields) {
+    return api_error{
+        error_codes::bad_request,
+        fmt::format("Bad Request: {} of type {} takes no schema", what, to_string(out.type))};
   }
   static const bj::value null_value;
   const auto* data = json::field(spec, "data");
@@ -178,6 +229,7 @@ api_result<v3_data> parse_v3_data(const bj::value& spec, std::string_view what) 
       }
       out.bytes = std::string(d.get_string());
       break;
+    default: break;
   }
   return out;
 }
@@ -200,11 +252,13 @@ api_result<v3_produce_record> parse_v3_record(const bj::value& body, const std::
     WHARF_ASSIGN_OR_RETURN(auto data, parse_v3_data(*key, "key"));
     out.record.key = std::move(data.bytes);
     out.key_type = data.type;
+    out.key_schema = std::move(data.schema);
   }
   if (const auto* value = json::field(body, "value"); value && !value->is_null()) {
     WHARF_ASSIGN_OR_RETURN(auto data, parse_v3_data(*value, "value"));
     out.record.value = std::move(data.bytes);
     out.value_type = data.type;
+    out.value_schema = std::move(data.schema);
   }
   if (const auto* headers = json::field(body, "headers"); headers && !headers->is_null()) {
     if (!headers->is_array()) return payload_error("headers must be an array.");

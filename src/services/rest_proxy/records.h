@@ -47,14 +47,31 @@ api_result<std::optional<std::string>> encode_v2_data(const boost::json::value& 
                                                       std::string_view what);
 
 // v3: the data types a key or value can declare.
-enum class v3_data_type { binary, json, string };
-std::string_view to_string(v3_data_type type);  // "BINARY", "JSON", "STRING"
+enum class v3_data_type { binary, json, string, avro, protobuf, jsonschema };
+// "BINARY", "JSON", "STRING", "AVRO", "PROTOBUF", "JSONSCHEMA"
+std::string_view to_string(v3_data_type type);
+
+// A v3 key or value in a schema format, encoded once its schema is found in the Schema
+// Registry: by "schema" (registered under the subject), "schema_id", "schema_version" of
+// the subject, or else the subject's latest version.
+struct v3_schema_data {
+  std::optional<v3_data_type> type;  // nullopt: the type of the schema named by id or version
+  std::optional<std::string> schema;
+  std::optional<int> schema_id;
+  std::optional<int> schema_version;
+  std::optional<std::string> subject;  // default: the subject name strategy's
+  std::string subject_name_strategy = "TOPIC_NAME";
+  boost::json::value data;
+};
 
 struct v3_produce_record {
   kafka::client::outgoing_record record;
   // Present when the request had a key/value: reported back with the delivery.
   std::optional<v3_data_type> key_type;
   std::optional<v3_data_type> value_type;
+  // Keys and values that need the Schema Registry before they can be produced.
+  std::optional<v3_schema_data> key_schema;
+  std::optional<v3_schema_data> value_schema;
 };
 
 // One v3 record ({"partition_id", "headers", "key", "value", "timestamp"}).
@@ -69,15 +86,9 @@ std::optional<std::int64_t> parse_iso8601_millis(std::string_view text);
 
 // Appends one v2 consumer record: {"topic","key","value","partition","offset"}, with
 // key/value base64 (binary) or embedded JSON (json; bytes that are not JSON become a
-// JSON string).
+// JSON string). Schema formats: append_v2_schema_record (schema_client.h).
 void append_v2_record(std::string& out, const kafka::client::consumed_record& record,
                       embedded_format format);
-// The same for the avro format: key and value decoded from Confluent's wire format with
-// the schema their id names, as Avro's JSON encoding. Fetches schemas: blocks.
-class schema_client;
-api_result<bool> append_v2_avro_record(std::string& out,
-                                       const kafka::client::consumed_record& record,
-                                       schema_client& schemas);
 
 // Roughly the bytes append_v2_record adds, for max_bytes accounting.
 std::size_t v2_record_size(const kafka::client::consumed_record& record, embedded_format format);

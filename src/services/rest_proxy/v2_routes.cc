@@ -7,7 +7,6 @@
 #include <map>
 
 #include "base/logging.h"
-#include "schema/avro_codec.h"
 #include "services/rest_proxy/formats.h"
 #include "services/rest_proxy/json_support.h"
 #include "services/rest_proxy/records.h"
@@ -240,20 +239,21 @@ void send_records(const context_ptr& ctx, const std::string& topic,
       freshness::cached);
 }
 
-// The schema for one side (key or value) of an avro produce request: registered under
-// <topic>-key / <topic>-value when the request gives it, fetched when it names an id.
+// The schema for one side (key or value) of a schema-format produce request: registered
+// under <topic>-key / <topic>-value when the request gives it, fetched when it names an id.
 struct resolved_schema {
   std::optional<int> id;
-  schema::avro::schema_ptr schema;
+  record_schema_ptr schema;
 };
 
-api_result<resolved_schema> resolve_avro_schema(schema_client& schemas, const std::string& subject,
-                                                const std::optional<std::string>& text,
-                                                std::optional<int> id, bool needed,
-                                                int missing_code, std::string_view side) {
+api_result<resolved_schema> resolve_schema(schema_client& schemas, embedded_format format,
+                                           const std::string& subject,
+                                           const std::optional<std::string>& text,
+                                           std::optional<int> id, bool needed, int missing_code,
+                                           std::string_view side) {
   resolved_schema out;
   if (text) {
-    WHARF_ASSIGN_OR_RETURN(auto registered, schemas.register_avro(subject, *text));
+    WHARF_ASSIGN_OR_RETURN(auto registered, schemas.register_schema(subject, format, *text));
     out.id = registered;
   } else if (id) {
     out.id = *id;
@@ -265,21 +265,27 @@ api_result<resolved_schema> resolve_avro_schema(schema_client& schemas, const st
     }
     return out;
   }
-  WHARF_ASSIGN_OR_RETURN(out.schema, schemas.avro_by_id(*out.id));
+  WHARF_ASSIGN_OR_RETURN(out.schema, schemas.schema_by_id(*out.id));
+  if (out.schema->format() != format) {
+    return api_error{error_codes::invalid_schema,
+                     fmt::format("Schema {} is a {} schema, not {}", *out.id,
+                                 to_string(out.schema->format()), to_string(format))};
+  }
   return out;
 }
 
-// Avro: resolves the schemas and encodes every record in Confluent's wire format (on a
-// worker: the registry is reached over HTTP), then sends them.
-void produce_avro(const context_ptr& ctx, const std::string& topic, v2_schema_produce request,
-                  http::responder respond) {
+// avro, protobuf, jsonschema: resolves the schemas and encodes every record in Confluent's
+// wire format (on a worker: the registry is reached over HTTP), then sends them.
+void produce_with_schema(const context_ptr& ctx, const std::string& topic, embedded_format format,
+                         v2_schema_produce request, http::responder respond) {
   if (!ctx->schemas) {
     return respond(error_response(
         error_codes::unsupported_media_type,
-        "HTTP 415 Unsupported Media Type: the avro format needs a Schema Registry; set "
-        "rest_proxy.schema_registry_url or enable Wharf's schema_registry"));
+        fmt::format("HTTP 415 Unsupported Media Type: the {} format needs a Schema Registry; set "
+                    "rest_proxy.schema_registry_url or enable Wharf's schema_registry",
+                    to_string(format))));
   }
-  ctx->workers().post([ctx, topic, request = std::move(request), respond]() mutable {
+  ctx->workers().post([ctx, topic, format, request = std::move(request), respond]() mutable {
     bool any_key = false;
     bool any_value = false;
     for (const auto& r : request.records) {
@@ -287,28 +293,22 @@ void produce_avro(const context_ptr& ctx, const std::string& topic, v2_schema_pr
       any_value = any_value || !r.value.is_null();
     }
     auto key =
-        resolve_avro_schema(*ctx->schemas, topic + "-key", request.key_schema,
-                            request.key_schema_id, any_key, error_codes::key_schema_missing, "key");
+        resolve_schema(*ctx->schemas, format, topic + "-key", request.key_schema,
+                       request.key_schema_id, any_key, error_codes::key_schema_missing, "key");
     if (!key.ok()) return respond(error_response(key.err()));
-    auto value = resolve_avro_schema(*ctx->schemas, topic + "-value", request.value_schema,
-                                     request.value_schema_id, any_value,
-                                     error_codes::value_schema_missing, "value");
+    auto value = resolve_schema(*ctx->schemas, format, topic + "-value", request.value_schema,
+                                request.value_schema_id, any_value,
+                                error_codes::value_schema_missing, "value");
     if (!value.ok()) return respond(error_response(value.err()));
     std::vector<kc::outgoing_record> records;
     records.reserve(request.records.size());
     auto encode = [](const resolved_schema& side, const bj::value& datum,
                      std::string_view what) -> api_result<std::optional<std::string>> {
-      if (datum.is_null() &&
-          (!side.schema || side.schema->root().type != schema::avro::type::union_)) {
+      if (datum.is_null() && (!side.schema || !side.schema->encodes_null())) {
         return std::optional<std::string>{};
       }
-      auto bytes = schema::avro::encode_json(side.schema->root(), datum);
-      if (!bytes.ok()) {
-        return api_error{error_codes::json_conversion,
-                         fmt::format("Conversion of JSON to Avro failed for the {}: {}", what,
-                                     bytes.err().message())};
-      }
-      return std::optional<std::string>(frame_with_schema_id(*side.id, *bytes));
+      WHARF_ASSIGN_OR_RETURN(auto bytes, side.schema->encode(datum, what));
+      return std::optional<std::string>(frame_with_schema_id(*side.id, bytes));
     };
     for (auto& r : request.records) {
       kc::outgoing_record out;
@@ -336,10 +336,10 @@ void produce(const context_ptr& ctx, http::request&& req, http::responder respon
     if (!path_partition) return respond(error_response(partition_not_found()));
   }
   auto topic = req.param("topic");
-  if (*format == embedded_format::avro) {
+  if (needs_schema(*format)) {
     auto request = parse_v2_schema_produce(req.body, path_partition);
     if (!request.ok()) return respond(error_response(request.err()));
-    return produce_avro(ctx, topic, std::move(*request), std::move(respond));
+    return produce_with_schema(ctx, topic, *format, std::move(*request), std::move(respond));
   }
   auto records = parse_v2_produce(req.body, *format, topic, path_partition);
   if (!records.ok()) return respond(error_response(records.err()));
@@ -411,12 +411,11 @@ api_result<consumer_settings> parse_consumer_settings(const std::string& group,
   if (format_name) {
     auto format = parse_format_name(*format_name);
     if (!format) return api_error{error_codes::unprocessable, "Invalid format type."};
-    if (needs_schema(*format) && (*format != embedded_format::avro || !has_schema_registry)) {
+    if (needs_schema(*format) && !has_schema_registry) {
       return api_error{error_codes::invalid_consumer_config,
-                       fmt::format("Invalid consumer configuration: the {} format {}", *format_name,
-                                   *format == embedded_format::avro
-                                       ? "needs a Schema Registry (rest_proxy.schema_registry_url)"
-                                       : "is not supported yet")};
+                       fmt::format("Invalid consumer configuration: the {} format needs a Schema "
+                                   "Registry (rest_proxy.schema_registry_url)",
+                                   *format_name)};
     }
     s.format = *format;
   }
@@ -838,9 +837,9 @@ void read_records(const context_ptr& ctx, http::request&& req, http::responder r
                    std::string body = "[";
                    for (std::size_t i = 0; i < records->size(); ++i) {
                      if (i > 0) body += ',';
-                     if (format == embedded_format::avro) {
+                     if (needs_schema(format)) {
                        // Runs on the instance's worker queue, so fetching a schema may block.
-                       auto appended = append_v2_avro_record(body, (*records)[i], *schemas);
+                       auto appended = append_v2_schema_record(body, (*records)[i], *schemas);
                        if (!appended.ok()) return respond(error_response(appended.err()));
                      } else {
                        append_v2_record(body, (*records)[i], format);

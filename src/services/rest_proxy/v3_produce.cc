@@ -17,6 +17,7 @@
 #include "services/rest_proxy/formats.h"
 #include "services/rest_proxy/json_support.h"
 #include "services/rest_proxy/records.h"
+#include "services/rest_proxy/schema_client.h"
 #include "services/rest_proxy/v3_support.h"
 
 namespace wharf::rest_proxy {
@@ -67,11 +68,85 @@ bj::object delivery_json(const links& l, const std::string& topic, const pending
   return out;
 }
 
+embedded_format format_of(v3_data_type type) {
+  switch (type) {
+    case v3_data_type::protobuf: return embedded_format::protobuf;
+    case v3_data_type::jsonschema: return embedded_format::jsonschema;
+    default: return embedded_format::avro;
+  }
+}
+
+v3_data_type type_of(embedded_format format) {
+  switch (format) {
+    case embedded_format::protobuf: return v3_data_type::protobuf;
+    case embedded_format::jsonschema: return v3_data_type::jsonschema;
+    default: return v3_data_type::avro;
+  }
+}
+
+struct encoded_side {
+  std::optional<std::string> bytes;  // Confluent's wire format; nullopt for a null
+  v3_data_type type;
+};
+
+// A key or value in a schema format: its schema found (registered from "schema", by
+// "schema_id", by "schema_version" of the subject, or the subject's latest version) and the
+// data encoded with it. Blocks on the registry.
+api_result<encoded_side> encode_with_schema(schema_client& schemas, const std::string& topic,
+                                            const v3_schema_data& spec, std::string_view what) {
+  auto subject = spec.subject.value_or(topic + (what == "key" ? "-key" : "-value"));
+  int id = 0;
+  if (spec.schema) {
+    WHARF_ASSIGN_OR_RETURN(id,
+                           schemas.register_schema(subject, format_of(*spec.type), *spec.schema));
+  } else if (spec.schema_id) {
+    id = *spec.schema_id;
+  } else {
+    WHARF_ASSIGN_OR_RETURN(id, schemas.version_id(subject, spec.schema_version.value_or(-1)));
+  }
+  WHARF_ASSIGN_OR_RETURN(auto schema, schemas.schema_by_id(id));
+  if (spec.type && schema->format() != format_of(*spec.type)) {
+    return api_error{error_codes::invalid_schema,
+                     fmt::format("Schema {} is a {} schema, not {}", id,
+                                 to_string(schema->format()), to_string(*spec.type))};
+  }
+  encoded_side out{std::nullopt, type_of(schema->format())};
+  if (spec.data.is_null() && !schema->encodes_null()) return out;
+  WHARF_ASSIGN_OR_RETURN(auto bytes, schema->encode(spec.data, what));
+  out.bytes = frame_with_schema_id(id, bytes);
+  return out;
+}
+
 // Checks the record against the topic's partitions and queues it in the shared
-// producer; done gets the outcome exactly once, from any thread.
+// producer; done gets the outcome exactly once, from any thread. Keys and values in
+// schema formats are encoded first, on a worker (the registry is reached over HTTP).
 void produce_one(const context_ptr& ctx, const metadata_snapshot& md, const links& l,
                  const std::string& topic, std::shared_ptr<pending_record> record,
                  std::function<void(record_outcome)> done) {
+  if (record->parsed.key_schema || record->parsed.value_schema) {
+    if (!ctx->schemas) {
+      return done(failure({error_codes::bad_request,
+                           "Bad Request: schema formats need a Schema Registry; set "
+                           "rest_proxy.schema_registry_url or enable Wharf's schema_registry"}));
+    }
+    ctx->workers().post([ctx, md, l, topic, record, done]() mutable {
+      auto& parsed = record->parsed;
+      for (bool is_key : {true, false}) {
+        auto& spec = is_key ? parsed.key_schema : parsed.value_schema;
+        if (!spec) continue;
+        auto encoded = encode_with_schema(*ctx->schemas, topic, *spec, is_key ? "key" : "value");
+        if (!encoded.ok()) return done(failure(encoded.err()));
+        auto& bytes = is_key ? parsed.record.key : parsed.record.value;
+        bytes = std::move(encoded->bytes);
+        (is_key ? parsed.key_type : parsed.value_type) = encoded->type;
+        (is_key ? record->key_size : record->value_size) =
+            bytes ? static_cast<std::int64_t>(bytes->size()) : -1;
+        spec.reset();
+      }
+      produce_one(ctx, md, l, topic, record, done);
+    });
+    return;
+  }
   const auto* t = md->topic(topic);
   if (!t) return done(failure({error_codes::topic_not_found, "Topic not found."}));
   if (record->parsed.record.partition && !t->partition(*record->parsed.record.partition)) {

@@ -44,7 +44,8 @@ class exec_function final : public function {
 
   invocation_result invoke(const std::string& event, const std::string& request_id) override {
     auto started = clock::now();
-    auto slot = pool_.acquire();
+    bool waited = false;
+    auto slot = pool_.acquire(&waited);
     if (!slot) {
       return failed_result(invocation_outcome::failed_to_start, "Wharf.FunctionStopped",
                            "the function is shut down");
@@ -52,6 +53,7 @@ class exec_function final : public function {
     slot_lease lease(pool_, *slot);
     auto out = run(event, request_id, started);
     out.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started);
+    out.throttled = waited;
     return out;
   }
 

@@ -70,7 +70,8 @@ class http_function final : public function {
 
   invocation_result invoke(const std::string& event, const std::string& request_id) override {
     auto started = std::chrono::steady_clock::now();
-    auto slot = pool_.acquire();
+    bool waited = false;
+    auto slot = pool_.acquire(&waited);
     if (!slot) {
       return failed_result(invocation_outcome::failed_to_start, "Wharf.FunctionStopped",
                            "the function is shut down");
@@ -79,6 +80,7 @@ class http_function final : public function {
     auto out = post(handles_[static_cast<std::size_t>(*slot)], event, request_id);
     out.duration = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
+    out.throttled = waited;
     return out;
   }
 

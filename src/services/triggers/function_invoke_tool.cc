@@ -1,10 +1,14 @@
 // function_invoke_tool: runs one function from outside Wharf, for integration tests and
 // quick measurements. Reads a function spec as JSON and invokes it with an event (or one
-// event per line), printing each result as a JSON line; --repeat with --threads measures
-// invocations per second instead.
+// event per line), printing each result as a JSON line (with --threads T, T invocations
+// at once); --repeat N measures invocations per second instead.
 //
 //   function_invoke_tool --spec fn.json [--event FILE|-] [--events FILE] [--request-id ID]
-//                        [--repeat N --threads T] [--prestart] [--log-level LEVEL]
+//                        [--threads T] [--repeat N] [--prestart] [--log-level LEVEL]
+//                        [--noop-endpoint]
+//
+// --noop-endpoint serves a function that returns "null" on Wharf's own HTTP server in this
+// process and points the spec's url at it (a quick measurement of the HTTP kind's cost).
 //
 // Spec fields: name, url | runtime [..] | exec [..], handler, timeout_ms, concurrency,
 // memory_mb, environment {..}, working_directory.
@@ -21,6 +25,8 @@
 
 #include "base/logging.h"
 #include "http/message.h"
+#include "http/router.h"
+#include "http/server.h"
 #include "net/io_runtime.h"
 #include "services/triggers/functions.h"
 
@@ -109,10 +115,13 @@ int usage(const char* message) {
 int main(int argc, char** argv) {
   std::map<std::string, std::string> options;
   bool prestart = false;
+  bool noop_endpoint = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--prestart") {
       prestart = true;
+    } else if (arg == "--noop-endpoint") {
+      noop_endpoint = true;
     } else if (arg.starts_with("--") && i + 1 < argc) {
       options[arg.substr(2)] = argv[++i];
     } else {
@@ -147,6 +156,20 @@ int main(int argc, char** argv) {
 
   net::io_runtime io(1);
   io.start();
+  std::unique_ptr<http::server> endpoint;
+  if (noop_endpoint) {
+    auto routes = std::make_shared<http::router>();
+    routes->add("POST", "/2015-03-31/functions/function/invocations",
+                [](const http::request&) { return http::response::json(200, "null"); });
+    http::server_options endpoint_options;
+    endpoint_options.name = "noop-endpoint";
+    auto started = http::server::start(io, endpoint_options, routes, nullptr);
+    if (!started) return usage(started.err().message().c_str());
+    endpoint = std::move(*started);
+    spec->url = endpoint->url() + "/2015-03-31/functions/function/invocations";
+    spec->runtime.clear();
+    spec->exec.clear();
+  }
   auto made = triggers::make_function(std::move(*spec), io, prestart);
   if (!made) {
     std::cerr << "function_invoke_tool: " << made.err().message() << "\n";
@@ -183,13 +206,26 @@ int main(int argc, char** argv) {
                      repeat, failures.load(), seconds, static_cast<double>(repeat) / seconds)
               << std::endl;
   } else {
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      auto id = events.size() == 1 ? request_prefix : fmt::format("{}-{}", request_prefix, i);
-      std::cout << result_json(fn.invoke(events[i], id)) << std::endl;
-    }
+    // One invocation per event; with --threads, that many at once (results still in the
+    // events' order).
+    int threads = options.contains("threads") ? std::stoi(options["threads"]) : 1;
+    std::vector<std::string> lines(events.size());
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < events.size();) {
+        auto id = events.size() == 1 ? request_prefix : fmt::format("{}-{}", request_prefix, i);
+        lines[i] = result_json(fn.invoke(events[i], id));
+      }
+    };
+    std::vector<std::thread> workers;
+    for (int t = 1; t < threads; ++t) workers.emplace_back(work);
+    work();
+    for (auto& w : workers) w.join();
+    for (const auto& line : lines) std::cout << line << std::endl;
   }
   fn.shutdown();
   made->reset();
+  endpoint.reset();
   io.stop();
   logging::flush_all();
   return exit_code;

@@ -233,6 +233,8 @@ std::vector<std::string> build_environment(
     std::string_view text(*entry);
     auto equals = text.find('=');
     if (equals == std::string_view::npos) continue;
+    // Wharf's own settings (credentials among them) are not the function's business.
+    if (text.starts_with("WHARF_")) continue;
     merged[std::string(text.substr(0, equals))] = std::string(text.substr(equals + 1));
   }
   for (const auto& [name, value] : overrides) merged[name] = value;

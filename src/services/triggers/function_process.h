@@ -81,6 +81,7 @@ class line_splitter {
       : on_line_(std::move(on_line)), max_line_(max_line) {}
   void feed(std::string_view bytes);
   void finish();
+  bool pending() const { return !partial_.empty(); }
 
  private:
   std::function<void(std::string_view)> on_line_;
@@ -92,7 +93,8 @@ class line_splitter {
 // error (the caller closes it), true while it may produce more.
 bool read_available(int fd, std::string& out);
 
-// Wharf's own environment as "NAME=value" strings, overlaid with overrides.
+// Wharf's own environment (less its WHARF_* settings) as "NAME=value" strings, overlaid
+// with overrides.
 std::vector<std::string> build_environment(
     const std::vector<std::pair<std::string, std::string>>& overrides);
 

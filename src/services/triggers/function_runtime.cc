@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -51,6 +52,14 @@ std::string random_hex(std::size_t digits) {
   std::string out(digits, '0');
   for (auto& c : out) c = hex[engine() & 15];
   return out;
+}
+
+std::string random_uuid() {
+  auto hex = random_hex(32);
+  hex[12] = '4';  // version 4
+  hex[16] = "89ab"[hex[16] % 4];
+  return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4),
+                     hex.substr(16, 4), hex.substr(20));
 }
 
 // X-Ray's trace header shape: Root=1-<epoch seconds hex>-<96 random bits>.
@@ -139,7 +148,8 @@ class runtime_function final : public function {
 
   invocation_result invoke(const std::string& event, const std::string& request_id) override {
     auto started = clock::now();
-    auto index = pool_.acquire();
+    bool waited = false;
+    auto index = pool_.acquire(&waited);
     if (!index) {
       return failed_result(invocation_outcome::failed_to_start, "Wharf.FunctionStopped",
                            "the function is shut down");
@@ -147,6 +157,7 @@ class runtime_function final : public function {
     slot_lease lease(pool_, *index);
     auto out = run(*slots_[static_cast<std::size_t>(*index)], event, request_id);
     out.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started);
+    out.throttled = waited;
     return out;
   }
 
@@ -202,11 +213,12 @@ class runtime_function final : public function {
                                        slot.last_start_error));
     }
     pending_invocation invocation;
-    invocation.request_id = request_id;
+    // The Runtime API needs an id to route the answer; callers normally pass one.
+    invocation.request_id = request_id.empty() ? random_uuid() : request_id;
     invocation.event = &event;
     invocation.queued_at = clock::now();
     slot.current = &invocation;
-    slot.last_request_id = request_id;
+    slot.last_request_id = invocation.request_id;
     slot.want_process = true;
     ensure_supervisor(slot);
     if (slot.waiting_next) {
@@ -298,6 +310,10 @@ class runtime_function final : public function {
     std::lock_guard lock(slot->mutex);
     if (slot->stopping) {
       return respond(api_error(500, "Runtime.Unavailable", "the function is shut down"));
+    }
+    if (slot->child && slot->killed_for != kill_reason::none) {
+      // Killed but not yet reaped: the next invocation is for its successor.
+      return respond(api_error(500, "Runtime.Unavailable", "this runtime process is replaced"));
     }
     auto* current = slot->current;
     if (current && !current->result && current->delivered) {
@@ -532,8 +548,16 @@ class runtime_function final : public function {
 
   // Copies the process's stdout and stderr to the log until it exits.
   void pump_output(child_process& child) {
-    line_splitter out_lines([this](std::string_view line) { log_->info("{}", line); });
-    line_splitter err_lines([this](std::string_view line) { log_->info("{}", line); });
+    auto log_line = [this](std::string_view line) {
+      // Lambda's runtimes join a multi-line entry (a stack trace) with '\r', which a
+      // terminal would draw over itself.
+      if (line.find('\r') == std::string_view::npos) return log_->info("{}", line);
+      std::string copy(line);
+      std::replace(copy.begin(), copy.end(), '\r', '\n');
+      log_->info("{}", copy);
+    };
+    line_splitter out_lines(log_line);
+    line_splitter err_lines(log_line);
     std::string chunk;
     auto drain = [&](bool is_stdout) {
       int fd = is_stdout ? child.stdout_fd() : child.stderr_fd();
@@ -550,7 +574,12 @@ class runtime_function final : public function {
       if (child.stderr_fd() >= 0) fds.push_back({child.stderr_fd(), POLLIN, 0});
       if (child.exit_fd() >= 0) fds.push_back({child.exit_fd(), POLLIN, 0});
       int wait_ms = child.exit_fd() >= 0 ? 1000 : 50;
-      ::poll(fds.data(), fds.size(), wait_ms);
+      // A line without its newline (Java's LambdaLogger.log) goes out once output pauses.
+      if (out_lines.pending() || err_lines.pending()) wait_ms = std::min(wait_ms, 200);
+      if (::poll(fds.data(), fds.size(), wait_ms) == 0) {
+        out_lines.finish();
+        err_lines.finish();
+      }
       drain(true);
       drain(false);
       exited = child.exited();

@@ -28,8 +28,8 @@ inline constexpr std::size_t max_response_bytes = 6 * 1024 * 1024;
 class slot_pool {
  public:
   explicit slot_pool(int count);
-  // A free slot; nullopt once closed.
-  std::optional<int> acquire();
+  // A free slot; nullopt once closed. waited: set to whether every slot was busy.
+  std::optional<int> acquire(bool* waited = nullptr);
   void release(int slot);
   // Refuses further acquires and wakes every waiter.
   void close();

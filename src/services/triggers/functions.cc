@@ -18,8 +18,9 @@ slot_pool::slot_pool(int count) {
   for (int slot = count - 1; slot >= 0; --slot) free_.push_back(slot);
 }
 
-std::optional<int> slot_pool::acquire() {
+std::optional<int> slot_pool::acquire(bool* waited) {
   std::unique_lock lock(mutex_);
+  if (waited) *waited = free_.empty() && !closed_;
   available_.wait(lock, [this] { return closed_ || !free_.empty(); });
   if (closed_) return std::nullopt;
   int slot = free_.back();

@@ -40,12 +40,28 @@ enum class invocation_outcome {
   failed_to_start,  // the process or endpoint could not be reached or started
 };
 
+// error_type values Wharf sets itself (a handler's own errorType passes through as the
+// runtime reported it: "ValueError", "java.lang.IllegalStateException", ...):
+//   Runtime.ExitError            the command or runtime process exited (or was killed)
+//   Runtime.ImportModuleError..  whatever a runtime sent to /runtime/init/error
+//   Runtime.NoResponse           a runtime asked for /next without answering
+//   Runtime.InvalidEntrypoint    the command could not be executed (failed_to_start)
+//   Runtime.Unavailable          no runtime process took the event in time, or it keeps
+//                                failing and is in its restart backoff (failed_to_start)
+//   Sandbox.Timedout             past spec.timeout (timed_out)
+//   Function.ResponseSizeTooLarge  a result over Lambda's 6 MB
+//   HTTP <status>                an endpoint answered non-2xx without an error document
+//   Wharf.EndpointUnreachable    an endpoint refused the connection (failed_to_start)
+//   Wharf.EndpointError          the connection broke mid-request
+//   Wharf.FunctionStopped        shutdown() came first (failed_to_start)
 struct invocation_result {
   invocation_outcome outcome = invocation_outcome::success;
   std::string payload;        // the function's result (success) or its error document
-  std::string error_type;     // "Runtime.ExitError", the handler's errorType, "HTTP 500", ...
+                              // ({"errorMessage","errorType",...} as the runtime sent it)
+  std::string error_type;     // see above
   std::string error_message;  // for humans and for the failure destination
-  std::chrono::microseconds duration{0};
+  std::chrono::microseconds duration{0};  // waiting for a free slot included
+  bool throttled = false;  // every slot was busy: it waited for one (Lambda's Throttles)
   bool ok() const { return outcome == invocation_outcome::success; }
 };
 
@@ -64,9 +80,16 @@ class function {
   virtual void shutdown() = 0;
 };
 
-// Checks spec (one kind, a valid URL or a non-empty command, timeout and concurrency in
-// range) and prepares the function; runtime processes start on first use or at once when
-// prestart is set. runtime serves the Runtime API listener of runtime functions.
+// Checks spec (a Lambda-style name, one kind, a valid URL or a non-empty command, timeout
+// 1 ms..15 min, concurrency 1..1000, memory 128..10240, an existing working directory) and
+// prepares the function; runtime processes start on first use or at once when prestart is
+// set, and stay warm (restarted after a crash, timeout or init error; with a backoff from
+// 100 ms doubling to 30 s while they keep failing before answering anything). runtime
+// serves the Runtime API listeners (one loopback port per slot) and must outlive the
+// function. Commands inherit Wharf's environment, then the variables Lambda defines, then
+// spec.environment; they run without a shell, in a process group of their own that is
+// killed as a whole on timeout and shutdown; their output goes to the log
+// "function.<name>" line by line (a command per batch: stderr only, stdout is the result).
 result<std::unique_ptr<function>> make_function(function_spec spec, net::io_runtime& runtime,
                                                 bool prestart = false);
 

@@ -59,7 +59,8 @@ struct runner_metrics {
     errors = count("wharf_trigger_errors_total",
                    "Invocations that failed: function errors and timeouts (Errors)");
     throttles = count("wharf_trigger_throttles_total",
-                      "Invocations that waited for a free concurrency slot (Throttles)");
+                      "Invocations that waited for a free concurrency slot, the function's "
+                      "concurrency being in use (Throttles)");
     duration = &r.histogram_family("wharf_trigger_duration_seconds",
                                    "Function run time per invocation (Duration)", labels)
                     .with(values);
@@ -528,6 +529,7 @@ class runner_impl final : public mapping_runner {
     metrics_.invocations->inc();
     metrics_.invoked_events->inc(static_cast<double>(batch.size()));
     auto result = fn_->invoke(event, new_request_id());
+    if (result.throttled) metrics_.throttles->inc();
     metrics_.duration->observe(std::chrono::duration<double>(result.duration).count());
     if (result.ok()) {
       set_result("OK");

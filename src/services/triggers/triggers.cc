@@ -18,6 +18,7 @@
 #include "http/router.h"
 #include "kafka/client/cluster.h"
 #include "kafka/client/compacted_log.h"
+#include "metrics/registry.h"
 #include "services/triggers/event_source_mapping.h"
 #include "services/triggers/filters.h"
 #include "services/triggers/functions.h"
@@ -503,6 +504,7 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     }
     while (true) {
       reconcile();
+      measure_lag();
       std::unique_lock lock(mutex_);
       if (stopping_) return;
       wake_.wait_for(lock, std::chrono::seconds(5));
@@ -610,6 +612,45 @@ class service_impl final : public service, public std::enable_shared_from_this<s
       }
       runners_[uuid] = running{std::move(*started), to_stored_json(m)};
       log_->info("trigger {}: {} <- {}", uuid, m.function_name, m.topics.front());
+    }
+  }
+
+  // OffsetLag per mapping: the log end offsets minus the group's committed offsets, summed
+  // over the topic's partitions (Lambda measures it at the topic level).
+  void measure_lag() {
+    if (!metrics_) return;
+    std::vector<event_source_mapping> running_now;
+    {
+      std::shared_lock lock(table_mutex_);
+      std::lock_guard runners_lock(runners_mutex_);
+      for (const auto& [uuid, r] : runners_) {
+        if (auto it = table_.find(uuid); it != table_.end()) running_now.push_back(it->second);
+      }
+    }
+    auto& family = metrics_->gauge_family(
+        "wharf_trigger_offset_lag",
+        "Records of the mapping's topic its group has not committed yet (OffsetLag)",
+        {"EventSourceMappingUUID", "FunctionName"});
+    for (const auto& m : running_now) {
+      auto* cluster = cluster_for(m);
+      if (!cluster) continue;
+      auto& admin = cluster->admin_client();
+      auto md = admin.metadata();
+      if (!md.ok()) continue;
+      const auto* topic = md->topic(m.topics.front());
+      if (!topic) continue;
+      std::vector<kc::topic_partition> partitions;
+      for (const auto& p : topic->partitions) partitions.push_back({topic->name, p.id});
+      auto committed = admin.group_offsets(m.consumer_group_id, partitions);
+      if (!committed.ok()) continue;
+      std::int64_t lag = 0;
+      for (const auto& c : *committed) {
+        auto marks = admin.query_watermarks(c.topic, c.partition);
+        if (!marks.ok()) continue;
+        // No commit yet: everything the mapping will read counts (from the log's start).
+        lag += marks->high - (c.offset >= 0 ? c.offset : marks->low);
+      }
+      family.with({m.uuid, m.function_name}).set(static_cast<double>(lag));
     }
   }
 

@@ -3,6 +3,9 @@
 //   java EventRulerCheck match
 //       stdin: {"pattern": "<pattern JSON text>", "event": "<event JSON text>"} per line
 //       stdout: MATCH | NO_MATCH | INVALID <message>
+//   java EventRulerCheck rules <rules file> <events file>
+//       one Machine with every rule; prints, per event, the sorted names of the rules it
+//       matches, space-separated (the shared machine, where rules can affect each other)
 //   java EventRulerCheck bench <rules file> <events file> <seconds>
 //       rules file: one pattern JSON text per line (rule i is named "r<i>"); events file:
 //       one event per line. Compiles every rule into one Machine, then matches the events
@@ -27,6 +30,10 @@ public class EventRulerCheck {
     String mode = args.length > 0 ? args[0] : "match";
     if (mode.equals("bench")) {
       bench(args[1], args[2], Double.parseDouble(args[3]));
+      return;
+    }
+    if (mode.equals("rules")) {
+      rules(args[1], args[2]);
       return;
     }
     ObjectMapper mapper = new ObjectMapper();
@@ -62,6 +69,27 @@ public class EventRulerCheck {
     } catch (Throwable e) {
       return "ERROR " + e;
     }
+  }
+
+  static Machine machineOf(List<String> rules) throws Exception {
+    Machine machine = new Machine();
+    int index = 0;
+    for (String rule : rules) {
+      if (!rule.isEmpty()) machine.addRule("r" + index++, rule);
+    }
+    return machine;
+  }
+
+  static void rules(String rulesFile, String eventsFile) throws Exception {
+    Machine machine = machineOf(Files.readAllLines(Paths.get(rulesFile), StandardCharsets.UTF_8));
+    PrintWriter out = new PrintWriter(System.out, false, StandardCharsets.UTF_8);
+    for (String event : Files.readAllLines(Paths.get(eventsFile), StandardCharsets.UTF_8)) {
+      if (event.isEmpty()) continue;
+      List<String> names = new ArrayList<>(machine.rulesForJSONEvent(event));
+      java.util.Collections.sort(names);
+      out.println(String.join(" ", names));
+    }
+    out.flush();
   }
 
   static void bench(String rulesFile, String eventsFile, double seconds) throws Exception {

@@ -22,14 +22,17 @@ TEST(ProduceFormat, NamedFormatsAndBinaryByDefault) {
 
 TEST(ProduceFormat, UnsupportedTypesAre415) {
   for (auto bad : {"text/plain", "application/xml", "application/vnd.kafka.binary.v1+json",
-                   "application/vnd.kafka.yaml.v2+json", "application/vnd.kafka.protobuf.v2+json",
-                   "application/vnd.kafka.jsonschema.v2+json", "application/vnd.kafkaXbinary"}) {
+                   "application/vnd.kafka.yaml.v2+json", "application/vnd.kafkaXbinary"}) {
     auto f = produce_format(bad);
     ASSERT_FALSE(f.ok()) << bad;
     EXPECT_EQ(f.err().error_code, 415) << bad;
   }
-  // Avro is accepted here; the produce route refuses it when no registry is configured.
+  // The schema formats are accepted here; the produce route refuses them when no registry
+  // is configured.
   EXPECT_EQ(*produce_format("application/vnd.kafka.avro.v2+json"), embedded_format::avro);
+  EXPECT_EQ(*produce_format("application/vnd.kafka.protobuf.v2+json"), embedded_format::protobuf);
+  EXPECT_EQ(*produce_format("application/vnd.kafka.jsonschema.v2+json"),
+            embedded_format::jsonschema);
 }
 
 TEST(RecordsAccept, PicksTheMostPreferredKafkaFormat) {

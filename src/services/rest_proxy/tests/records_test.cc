@@ -90,9 +90,14 @@ TEST(V3Produce, BinaryByDefaultAndErrors) {
   };
   EXPECT_EQ(code(R"({"value":{"type":"BINARY","data":"not base64!"}})"), 400);
   EXPECT_EQ(code(R"({"value":{"type":"STRING","data":5}})"), 400);
-  EXPECT_EQ(code(R"({"value":{"type":"AVRO","data":{}}})"), 400);
+  EXPECT_EQ(code(R"({"value":{"type":"AVRO","data":{}}})"), 0);  // the registry is asked later
+  EXPECT_EQ(code(R"({"value":{"type":"JSON","schema_id":3,"data":{}}})"), 400);
+  EXPECT_EQ(code(R"({"value":{"schema":"{}","data":{}}})"), 400);  // a schema without a type
+  EXPECT_EQ(code(R"({"value":{"subject":"s","data":{}}})"), 400);
+  EXPECT_EQ(code(R"({"value":{"type":"AVRO","subject_name_strategy":"RECORD_NAME","data":{}}})"),
+            400);
   EXPECT_EQ(code(R"({"value":{"type":"XML","data":""}})"), 400);
-  EXPECT_EQ(code(R"({"value":{"schema_id":3,"data":{}}})"), 400);
+  EXPECT_EQ(code(R"({"value":{"schema_id":3,"data":{}}})"), 0);
   EXPECT_EQ(code(R"({"partition_id":-1})"), 40402);
   EXPECT_EQ(code(R"({"timestamp":"yesterday"})"), 400);
   EXPECT_EQ(code(R"({"timestamp":"1969-12-31T23:59:59Z"})"), 400) << "Kafka takes none before 1970";

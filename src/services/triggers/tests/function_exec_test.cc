@@ -1,6 +1,9 @@
 // Command-per-batch functions with small shell scripts: success, failure, timeout,
 // large events, environment and concurrency.
 #include <signal.h>
+#include <sys/wait.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <future>
@@ -128,6 +131,17 @@ TEST_F(ExecFunctionTest, EnvironmentAndWorkingDirectoryApply) {
   EXPECT_EQ(r.payload, dir.path() + " hello exec-env req-6\n");
 }
 
+TEST_F(ExecFunctionTest, WharfSettingsStayOutOfTheEnvironment) {
+  ::setenv("WHARF_TEST_SECRET", "hunter2", 1);
+  ::setenv("FUNCTION_TEST_VISIBLE", "inherited", 1);
+  auto fn = make({"sh", "-c", "echo \"[$WHARF_TEST_SECRET][$FUNCTION_TEST_VISIBLE]\""});
+  ::unsetenv("WHARF_TEST_SECRET");
+  ::unsetenv("FUNCTION_TEST_VISIBLE");
+  auto r = fn->invoke("{}", "req");
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.payload, "[][inherited]\n");
+}
+
 TEST_F(ExecFunctionTest, StderrGoesToTheLogLineByLine) {
   testing::captured_log log("exec-log");
   function_spec spec;
@@ -168,6 +182,17 @@ TEST_F(ExecFunctionTest, ShutdownKillsRunningCommandsAndRefusesNewOnes) {
   ASSERT_EQ(pending.wait_for(5s), std::future_status::ready);
   EXPECT_FALSE(pending.get().ok());
   EXPECT_EQ(fn->invoke("{}", "late").outcome, invocation_outcome::failed_to_start);
+}
+
+TEST_F(ExecFunctionTest, EveryChildIsReaped) {
+  auto fn = make({"sh", "-c", "cat; exit 1"}, 200ms, 2);
+  fn->invoke("{}", "a");
+  auto slow = make({"sleep", "5"}, 100ms);
+  slow->invoke("{}", "b");
+  // No child of this process is left, zombie or running.
+  errno = 0;
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
 }
 
 TEST_F(ExecFunctionTest, SpecsAreChecked) {

@@ -1,6 +1,11 @@
 // HTTP endpoint functions against our own HTTP server playing the Lambda Runtime
 // Interface Emulator: success, error documents, non-2xx, timeouts, refused connections
 // and connection reuse.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <future>
 #include <thread>
@@ -107,16 +112,22 @@ TEST_F(HttpFunctionTest, SlowEndpointTimesOut) {
 }
 
 TEST_F(HttpFunctionTest, RefusedConnectionFailsToStart) {
-  auto other = http::server::start(io, http::server_options{}, routes, nullptr);
-  ASSERT_TRUE(other.ok());
-  auto url = (*other)->url() + invocations_path;
-  other->reset();  // nothing listens there any more
+  // A port that was just free: bound, never listened on, closed.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t length = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
+  ::close(fd);
   function_spec spec;
   spec.name = "http-refused";
-  spec.url = url;
+  spec.url = fmt::format("http://127.0.0.1:{}{}", ntohs(addr.sin_port), invocations_path);
   auto made = make_function(spec, io);
   ASSERT_TRUE(made.ok());
-  EXPECT_EQ((*made)->invoke("{}", "req").outcome, invocation_outcome::failed_to_start);
+  auto r = (*made)->invoke("{}", "req");
+  EXPECT_EQ(r.outcome, invocation_outcome::failed_to_start) << r.error_message;
 }
 
 TEST_F(HttpFunctionTest, ConnectionsAreReused) {

@@ -2,6 +2,9 @@
 // responses, errors, timeouts and crashes with restarts, init errors, protocol errors,
 // concurrency with one warm process per slot, output to the log and shutdown.
 #include <signal.h>
+#include <sys/wait.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <future>
@@ -151,6 +154,13 @@ TEST_F(RuntimeFunctionTest, EventGoesInAndResponseComesBack) {
   EXPECT_LE(deadline, now_ms + 5000);
 }
 
+TEST_F(RuntimeFunctionTest, AnInvocationWithoutAnIdGetsOne) {
+  auto fn = make(spec_for("runtime-no-id"));
+  auto payload = payload_of(fn->invoke("{}", ""));
+  ASSERT_TRUE(payload.contains("id"));
+  EXPECT_EQ(payload["id"].as_string().size(), 36u);
+}
+
 TEST_F(RuntimeFunctionTest, TheProcessStaysWarmBetweenInvocations) {
   auto fn = make(spec_for("runtime-warm"), true);
   auto first = pid_of(fn->invoke("{}", "a"));
@@ -290,6 +300,21 @@ TEST_F(RuntimeFunctionTest, ProcessOutputGoesToTheLog) {
   }
   EXPECT_NE(text.find("runtime client"), std::string::npos) << text;
   EXPECT_NE(text.find("to stderr\n"), std::string::npos) << text;
+}
+
+TEST_F(RuntimeFunctionTest, NoChildOutlivesShutdown) {
+  auto spec = spec_for("runtime-reaped");
+  spec.concurrency = 3;
+  spec.timeout = 500ms;
+  auto fn = make(spec, true);
+  EXPECT_TRUE(fn->invoke("{}", "a").ok());
+  EXPECT_EQ(fn->invoke(R"({"action":"crash"})", "b").outcome, invocation_outcome::function_error);
+  EXPECT_EQ(fn->invoke(R"({"action":"sleep","seconds":5})", "c").outcome,
+            invocation_outcome::timed_out);
+  fn->shutdown();
+  errno = 0;
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
 }
 
 TEST_F(RuntimeFunctionTest, ShutdownKillsWarmProcesses) {
