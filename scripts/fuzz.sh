@@ -6,7 +6,8 @@
 # request parsers, the HTTP services' Authorization header / JWT / password parsers, the
 # Avro schema parser, compatibility checker and data codec, the Protobuf schema parser,
 # printer and compatibility checker, the JSON Schema parser, validator and compatibility
-# checker, and the EventBridge event-pattern compiler and matchers.
+# checker, the EventBridge event-pattern compiler and matchers, and the router's requests,
+# targets, JSON paths and input transformers.
 #   scripts/fuzz.sh [seconds per fuzzer=60] [extra libFuzzer flags...]
 # Exits non-zero when a fuzzer finds a crash (the reproducer is left in build/fuzz/).
 set -euo pipefail
@@ -25,7 +26,7 @@ if [[ ! -f $dir/build.ninja ]]; then
 fi
 ninja -C "$dir" -j2 kafka_request_frame_fuzzer kafka_records_batch_fuzzer \
   broker_group_records_fuzzer rest_proxy_request_fuzzer http_security_auth_fuzzer avro_schema_fuzzer \
-  protobuf_schema_fuzzer json_schema_fuzzer pattern_fuzzer
+  protobuf_schema_fuzzer json_schema_fuzzer pattern_fuzzer router_fuzzer
 
 # Seed corpus: every captured request frame, one file each.
 seeds="$dir/seeds"
@@ -82,4 +83,8 @@ mkdir -p "$json_corpus"
 pattern_corpus="$dir/pattern-corpus"
 mkdir -p "$pattern_corpus"
 ./src/pattern/pattern_fuzzer "$pattern_corpus" "$root/src/pattern/fuzz/seeds" \
+  -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"
+router_corpus="$dir/router-corpus"
+mkdir -p "$router_corpus"
+./src/services/router/router_fuzzer "$router_corpus" "$root/src/services/router/fuzz/seeds" \
   -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "$@"

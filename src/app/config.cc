@@ -7,6 +7,7 @@
 
 #include "services/registry/registry.h"
 #include "services/rest_proxy/rest_proxy.h"
+#include "services/router/router.h"
 #include "services/triggers/triggers.h"
 
 extern char** environ;
@@ -225,6 +226,29 @@ void declare_options(config::schema& s, wharf_config& c) {
              "wait before retrying a failed batch, doubled per attempt (with jitter)");
   s.duration("triggers.retry_backoff_max", c.triggers.retry_backoff_max,
              "longest wait between retries of a failed batch");
+  s.boolean("router.enabled", c.router.enabled,
+            "run EventBridge-style event buses and rules and serve EventBridge's API (POST / "
+            "with X-Amz-Target: AWSEvents.*) on the admin listener");
+  s.string("router.topic", c.router.topic, "compacted topic that stores event buses and rules");
+  s.string("router.bus_topic_prefix", c.router.bus_topic_prefix,
+           "the Kafka topic of event bus <name> is <prefix><name>");
+  s.integer("router.bus_partitions", c.router.bus_partitions, -1, 10'000,
+            "partitions of a new event bus topic (-1: the cluster's default)");
+  s.document("router.rules", c.router.rules,
+             "rules declared here, by name: each one a PutRule body (EventPattern as a mapping "
+             "or JSON text, EventBusName, State, Description, SourceTopic to read a plain Kafka "
+             "topic) with Targets, a list of PutTargets entries");
+  s.document("router.api_destinations", c.router.api_destinations,
+             "HTTP endpoints that targets name as "
+             "arn:aws:events:<region>:<account>:api-destination/<name>, by name: each one `url`, "
+             "`method` (POST), `headers`, `auth` ({type: api_key, name, value}, {type: basic, "
+             "username, password} or {type: bearer, token}), `invocation_rate_per_second` "
+             "(unlimited), `timeout_ms` (5000)");
+  s.duration("router.retry_backoff", c.router.retry_backoff,
+             "wait before retrying a failed delivery to a target, doubled per attempt (with "
+             "jitter)");
+  s.duration("router.retry_backoff_max", c.router.retry_backoff_max,
+             "longest wait between retries of a failed delivery");
   declare_listener(s, "schema_registry", c.schema_registry, "the Schema Registry API");
   s.string("schema_registry.topic", c.schema_registry.topic,
            "the compacted topic that holds the registry's schemas and settings, in Confluent's "
@@ -345,6 +369,9 @@ loaded_config load_config(const std::string& file, const std::vector<std::string
   check_security("schema_registry", c.schema_registry.security, registry::access_rule_operations());
   for (const auto& problem : triggers::check_config(c.functions, c.triggers.mappings)) {
     out.problems.push_back({"triggers", {file.empty() ? "configuration" : file, 0}, problem});
+  }
+  for (const auto& problem : router::check_config(c.router.rules, c.router.api_destinations)) {
+    out.problems.push_back({"router", {file.empty() ? "configuration" : file, 0}, problem});
   }
   if (!c.rest_proxy.schema_registry_basic_auth_user_info.empty() &&
       !c.rest_proxy.schema_registry_bearer_token.empty()) {

@@ -157,6 +157,17 @@ struct wharf_config {
     std::chrono::milliseconds retry_backoff_max{30'000};
   } triggers;
 
+  struct {
+    bool enabled = true;
+    std::string topic = "_wharf_router";
+    std::string bus_topic_prefix = "wharf.bus.";
+    int bus_partitions = -1;
+    std::string rules;             // rules declared here, as JSON
+    std::string api_destinations;  // HTTP endpoints rule targets name, as JSON
+    std::chrono::milliseconds retry_backoff{1'000};
+    std::chrono::milliseconds retry_backoff_max{60'000};
+  } router;
+
   listener_config admin{.port = 8080};
   schema_registry_config schema_registry{{.port = 8081}};
   rest_proxy_config rest_proxy{{.port = 8082}};

@@ -1,10 +1,12 @@
-// The `wharf` command: serve, version, config check/show/reference, trigger verbs.
+// The `wharf` command: serve, version, config check/show/reference, trigger verbs, rule and
+// event verbs.
 #include <cstdio>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "app/config.h"
+#include "app/rule_cli.h"
 #include "app/serve.h"
 #include "app/trigger_cli.h"
 #include "app/version.h"
@@ -55,10 +57,12 @@ int main(int argc, char** argv) {
   auto* reference = config->add_subcommand("reference", "Print every option as Markdown");
 
   auto& triggers = wharf::app::trigger_cli::add_to(app);
+  auto& rules = wharf::app::rule_cli::add_to(app);
 
   CLI11_PARSE(app, argc, argv);
 
   if (int rc = triggers.run_if_parsed(); rc >= 0) return rc;
+  if (int rc = rules.run_if_parsed(); rc >= 0) return rc;
 
   if (version->parsed()) {
     std::cout << "wharf " << wharf::version_string << " (" << wharf::git_revision << ")\n";

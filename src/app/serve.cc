@@ -20,6 +20,7 @@
 #include "net/io_runtime.h"
 #include "services/registry/registry.h"
 #include "services/rest_proxy/rest_proxy.h"
+#include "services/router/router.h"
 #include "services/triggers/triggers.h"
 
 namespace wharf::app {
@@ -246,10 +247,37 @@ int serve(const wharf_config& config) {
     health.add("triggers", [t] { return t->ready(); });
   }
 
+  std::unique_ptr<router::service> router_service;
+  if (config.router.enabled && !bootstrap.empty()) {
+    if (!connect_kafka()) return fail("cannot reach Kafka");
+    router::service_options opts;
+    opts.region = config.aws.region;
+    opts.account_id = config.aws.account_id;
+    opts.topic = config.router.topic;
+    opts.bus_topic_prefix = config.router.bus_topic_prefix;
+    opts.bus_partitions = config.router.bus_partitions;
+    opts.rules_json = config.router.rules;
+    opts.api_destinations_json = config.router.api_destinations;
+    opts.retry_backoff = config.router.retry_backoff;
+    opts.retry_backoff_max = config.router.retry_backoff_max;
+    if (auto* t = trigger_service.get()) {
+      opts.function_exists = [t](const std::string& name) { return t->has_function(name); };
+      opts.invoke_function = [t](const std::string& name, const std::string& event) {
+        return t->invoke_function(name, event);
+      };
+    }
+    auto started_router = router::service::start(opts, *kafka_cluster, &metrics);
+    if (!started_router) return fail(started_router.err().with_context("router").message());
+    router_service = std::move(*started_router);
+    auto* r = router_service.get();
+    health.add("router", [r] { return r->ready(); });
+  }
+
   if (config.admin.enabled) {
     auto routes = std::make_shared<http::router>();
     add_admin_routes(*routes, metrics, health, version_string);
     if (trigger_service) trigger_service->add_routes(*routes);
+    if (router_service) router_service->add_routes(*routes);
     auto admin =
         http::server::start(runtime, config.http_options("admin", config.admin), routes, &metrics);
     if (!admin) {
@@ -312,6 +340,7 @@ int serve(const wharf_config& config) {
   // The services finish with Kafka before the embedded broker goes away.
   if (rest) clean = rest->shutdown(deadline) && clean;
   if (schema_registry) clean = schema_registry->shutdown(deadline) && clean;
+  if (router_service) router_service->shutdown();  // its function targets use the triggers'
   if (trigger_service) trigger_service->shutdown();
   if (kafka_cluster) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -322,6 +351,7 @@ int serve(const wharf_config& config) {
   servers.clear();
   rest.reset();
   schema_registry.reset();
+  router_service.reset();
   trigger_service.reset();
   kafka_cluster.reset();
   kafka_broker.reset();

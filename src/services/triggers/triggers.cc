@@ -236,6 +236,17 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     for (auto& [servers, c] : clusters_) c->shutdown(std::chrono::milliseconds(1000));
   }
 
+  bool has_function(const std::string& name) const override { return functions_.count(name) > 0; }
+
+  std::optional<std::string> invoke_function(const std::string& name,
+                                             const std::string& event) override {
+    auto it = functions_.find(name);
+    if (it == functions_.end()) return fmt::format("no function {}", name);
+    auto outcome = it->second->invoke(event, random_uuid());
+    if (outcome.ok()) return std::nullopt;
+    return fmt::format("{}: {}", outcome.error_type, outcome.error_message);
+  }
+
   void add_routes(http::router& r) override {
     auto self = shared_from_this();
     auto guarded = [self](auto fn) {
@@ -784,6 +795,11 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
     std::string cluster_arn() const override { return impl->cluster_arn(); }
     bool ready() const override { return impl->ready(); }
     void shutdown() override { impl->shutdown(); }
+    bool has_function(const std::string& name) const override { return impl->has_function(name); }
+    std::optional<std::string> invoke_function(const std::string& name,
+                                               const std::string& event) override {
+      return impl->invoke_function(name, event);
+    }
   };
   return std::unique_ptr<service>(std::make_unique<holder>(std::move(impl)));
 }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,12 @@ class service {
   virtual std::string cluster_arn() const = 0;
   virtual bool ready() const = 0;
   virtual void shutdown() = 0;
+
+  // The config file's functions, for the router's function targets: invoke blocks until
+  // the function ends and returns its error (nullopt on success).
+  virtual bool has_function(const std::string& name) const = 0;
+  virtual std::optional<std::string> invoke_function(const std::string& name,
+                                                     const std::string& event) = 0;
 };
 
 }  // namespace wharf::triggers
