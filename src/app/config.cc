@@ -222,6 +222,11 @@ void declare_options(config::schema& s, wharf_config& c) {
              "event source mappings declared here, by name: each one a "
              "CreateEventSourceMapping body (FunctionName, Topics, BatchSize, ...); without "
              "EventSourceArn or SelfManagedEventSource it reads Wharf's own Kafka");
+  s.document("triggers.clusters", c.triggers.clusters,
+             "other Kafka clusters event source mappings may read, by name: each with "
+             "`bootstrap_servers`, `client_properties` (librdkafka name=value, e.g. SASL "
+             "credentials) and `cluster_id`; a mapping names one by its ARN "
+             "arn:aws:kafka:<region>:<account>:cluster/<name>/<cluster_id>");
   s.duration("triggers.retry_backoff", c.triggers.retry_backoff,
              "wait before retrying a failed batch, doubled per attempt (with jitter)");
   s.duration("triggers.retry_backoff_max", c.triggers.retry_backoff_max,
@@ -367,7 +372,8 @@ loaded_config load_config(const std::string& file, const std::vector<std::string
   };
   check_security("rest_proxy", c.rest_proxy.security, rest_proxy::access_rule_operations());
   check_security("schema_registry", c.schema_registry.security, registry::access_rule_operations());
-  for (const auto& problem : triggers::check_config(c.functions, c.triggers.mappings)) {
+  for (const auto& problem :
+       triggers::check_config(c.functions, c.triggers.mappings, c.triggers.clusters)) {
     out.problems.push_back({"triggers", {file.empty() ? "configuration" : file, 0}, problem});
   }
   for (const auto& problem : router::check_config(c.router.rules, c.router.api_destinations)) {

@@ -153,6 +153,7 @@ struct wharf_config {
     bool enabled = true;
     std::string topic = "_wharf_triggers";
     std::string mappings;  // event source mappings declared here, as JSON
+    std::string clusters;  // other Kafka clusters they may read, as JSON
     std::chrono::milliseconds retry_backoff{500};
     std::chrono::milliseconds retry_backoff_max{30'000};
   } triggers;

@@ -238,6 +238,7 @@ int serve(const wharf_config& config) {
     opts.topic = config.triggers.topic;
     opts.functions_json = config.functions;
     opts.mappings_json = config.triggers.mappings;
+    opts.clusters_json = config.triggers.clusters;
     opts.retry_backoff = config.triggers.retry_backoff;
     opts.retry_backoff_max = config.triggers.retry_backoff_max;
     auto started_triggers = triggers::service::start(runtime, opts, *kafka_cluster, &metrics);

@@ -137,6 +137,73 @@ result<std::vector<function_spec>> parse_functions(const std::string& json) {
   return out;
 }
 
+// Another Kafka cluster mappings may read, declared in the config file: reached with its
+// own bootstrap servers and client properties (credentials), named by an MSK-style ARN.
+struct declared_cluster {
+  std::string name;
+  std::vector<std::string> bootstrap_servers;
+  std::map<std::string, std::string> properties;
+  std::string id;  // the ARN's last part
+};
+
+result<std::map<std::string, declared_cluster>> parse_clusters(const std::string& json) {
+  std::map<std::string, declared_cluster> out;
+  if (json.empty()) return out;
+  boost::system::error_code ec;
+  auto v = bj::parse(json, ec);
+  if (ec || !(v.is_object() || v.is_null())) {
+    return make_error(errc::invalid_argument, "triggers.clusters must be a mapping of names");
+  }
+  if (v.is_null()) return out;
+  static const std::regex valid(R"([a-zA-Z0-9-]{1,64})");
+  for (const auto& [key, spec] : v.get_object()) {
+    declared_cluster c;
+    c.name = std::string(key);
+    c.id = c.name;
+    auto where = "triggers.clusters." + c.name;
+    if (!std::regex_match(c.name, valid)) {
+      return make_error(errc::invalid_argument,
+                        "{}: a cluster name is 1 to 64 letters, digits "
+                        "and -",
+                        where);
+    }
+    if (!spec.is_object()) return make_error(errc::invalid_argument, "{} must be a mapping", where);
+    for (const auto& [field, value] : spec.get_object()) {
+      if (field == "bootstrap_servers") {
+        WHARF_ASSIGN_OR_RETURN(c.bootstrap_servers,
+                               string_list(value, where + ".bootstrap_servers"));
+      } else if (field == "client_properties") {
+        WHARF_ASSIGN_OR_RETURN(auto props, string_list(value, where + ".client_properties"));
+        for (const auto& p : props) {
+          auto eq = p.find('=');
+          if (eq == std::string::npos || eq == 0) {
+            return make_error(errc::invalid_argument,
+                              "{}.client_properties: '{}' is not "
+                              "name=value",
+                              where, p);
+          }
+          c.properties[p.substr(0, eq)] = p.substr(eq + 1);
+        }
+      } else if (field == "cluster_id") {
+        if (!value.is_string() || value.get_string().empty()) {
+          return make_error(errc::invalid_argument, "{}.cluster_id must be text", where);
+        }
+        c.id = std::string(value.get_string());
+      } else {
+        return make_error(errc::invalid_argument,
+                          "{}.{}: unknown setting (bootstrap_servers, client_properties, "
+                          "cluster_id)",
+                          where, std::string(field));
+      }
+    }
+    if (c.bootstrap_servers.empty()) {
+      return make_error(errc::invalid_argument, "{} needs bootstrap_servers", where);
+    }
+    out[c.name] = std::move(c);
+  }
+  return out;
+}
+
 // A stable UUID for a mapping declared in the config file, from its name.
 std::string uuid_from_name(const std::string& name) {
   auto fnv = [&name](std::uint64_t seed) {
@@ -196,11 +263,13 @@ struct running {
 class service_impl final : public service, public std::enable_shared_from_this<service_impl> {
  public:
   service_impl(service_options options, kc::cluster& kafka, metrics::registry* metrics,
-               std::map<std::string, std::shared_ptr<function>> functions)
+               std::map<std::string, std::shared_ptr<function>> functions,
+               std::map<std::string, declared_cluster> declared)
       : options_(std::move(options)),
         kafka_(kafka),
         metrics_(metrics),
         functions_(std::move(functions)),
+        declared_(std::move(declared)),
         log_(logging::get("triggers")) {
     aws_.region = options_.region;
     aws_.account_id = options_.account_id;
@@ -271,7 +340,14 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     r.add_async("GET", base + "/{uuid}", guarded(&service_impl::get));
     // Where mappings read by default: for `wharf trigger create` and for people.
     r.add("GET", "/wharf/triggers/cluster", [self](const http::request&) {
-      bj::object out{{"ClusterArn", self->cluster_arn()},
+      bj::array declared;
+      for (const auto& [name, c] : self->declared_) {
+        declared.push_back(bj::object{
+            {"ClusterArn", self->declared_arn(c)},
+            {"BootstrapServers", fmt::format("{}", fmt::join(c.bootstrap_servers, ","))}});
+      }
+      bj::object out{{"DeclaredClusters", std::move(declared)},
+                     {"ClusterArn", self->cluster_arn()},
                      {"BootstrapServers",
                       fmt::format("{}", fmt::join(self->kafka_.options().bootstrap_servers, ","))}};
       return json_answer(self->cluster_arn().empty() ? 503 : 200, out);
@@ -288,7 +364,9 @@ class service_impl final : public service, public std::enable_shared_from_this<s
   request_context context() {
     request_context ctx;
     ctx.function_exists = [this](const std::string& name) { return functions_.count(name) > 0; };
-    ctx.cluster_known = [this](const std::string& arn) { return arn_matches_backbone(arn); };
+    ctx.cluster_known = [this](const std::string& arn) {
+      return arn_matches_backbone(arn) || declared_cluster_of(arn) != nullptr;
+    };
     return ctx;
   }
 
@@ -300,6 +378,21 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     auto prefix = fmt::format("arn:aws:kafka:{}:{}:cluster/{}/", aws_.region, aws_.account_id,
                               options_.cluster_name);
     return arn.starts_with(prefix);
+  }
+
+  std::string declared_arn(const declared_cluster& c) const {
+    return fmt::format("arn:aws:kafka:{}:{}:cluster/{}/{}", aws_.region, aws_.account_id, c.name,
+                       c.id);
+  }
+
+  // The declared cluster an MSK-style ARN names (by its cluster name), if any.
+  const declared_cluster* declared_cluster_of(const std::string& arn) const {
+    for (const auto& [name, c] : declared_) {
+      auto prefix =
+          fmt::format("arn:aws:kafka:{}:{}:cluster/{}/", aws_.region, aws_.account_id, name);
+      if (arn.starts_with(prefix) && !arn_matches_backbone(arn)) return &c;
+    }
+    return nullptr;
   }
 
   static result<bj::value, api_error> body_of(const http::request& req) {
@@ -541,6 +634,10 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     log_open_ = std::move(*opened);
     log_->info("triggers: event source mappings ready; the Kafka cluster's ARN is {}",
                cluster_arn_);
+    for (const auto& [name, c] : declared_) {
+      log_->info("triggers: the cluster {} ({}) is {}", name,
+                 fmt::format("{}", fmt::join(c.bootstrap_servers, ",")), declared_arn(c));
+    }
     return true;
   }
 
@@ -655,11 +752,15 @@ class service_impl final : public service, public std::enable_shared_from_this<s
   }
 
   kc::cluster* cluster_for(const event_source_mapping& m) {
-    if (!m.self_managed()) return &kafka_;
-    auto key = fmt::format("{}", fmt::join(m.bootstrap_servers, ","));
+    const declared_cluster* declared =
+        m.self_managed() ? nullptr : declared_cluster_of(m.event_source_arn);
+    if (!m.self_managed() && !declared) return &kafka_;
+    auto key = declared ? "cluster/" + declared->name
+                        : fmt::format("{}", fmt::join(m.bootstrap_servers, ","));
     if (auto it = clusters_.find(key); it != clusters_.end()) return it->second.get();
     kc::cluster_options o;
-    o.bootstrap_servers = m.bootstrap_servers;
+    o.bootstrap_servers = declared ? declared->bootstrap_servers : m.bootstrap_servers;
+    if (declared) o.properties = declared->properties;
     o.client_id = "wharf-triggers";
     o.worker_threads = 1;
     auto connected = kc::cluster::connect(o);
@@ -694,8 +795,10 @@ class service_impl final : public service, public std::enable_shared_from_this<s
       s.source.bootstrap_servers = fmt::format("{}", fmt::join(m.bootstrap_servers, ","));
     } else {
       s.source.arn = m.event_source_arn;
+      const auto* declared = declared_cluster_of(m.event_source_arn);
       s.source.bootstrap_servers =
-          fmt::format("{}", fmt::join(kafka_.options().bootstrap_servers, ","));
+          declared ? fmt::format("{}", fmt::join(declared->bootstrap_servers, ","))
+                   : fmt::format("{}", fmt::join(kafka_.options().bootstrap_servers, ","));
     }
     if (!m.filter_patterns.empty()) {
       auto filter = make_record_filter(m.filter_patterns);
@@ -709,6 +812,7 @@ class service_impl final : public service, public std::enable_shared_from_this<s
   kc::cluster& kafka_;
   metrics::registry* metrics_;
   std::map<std::string, std::shared_ptr<function>> functions_;
+  std::map<std::string, declared_cluster> declared_;
   std::shared_ptr<spdlog::logger> log_;
   aws_identity aws_;
 
@@ -730,8 +834,12 @@ class service_impl final : public service, public std::enable_shared_from_this<s
 }  // namespace
 
 std::vector<std::string> check_config(const std::string& functions_json,
-                                      const std::string& mappings_json) {
+                                      const std::string& mappings_json,
+                                      const std::string& clusters_json) {
   std::vector<std::string> problems;
+  if (auto clusters = parse_clusters(clusters_json); !clusters.ok()) {
+    problems.push_back(clusters.err().message());
+  }
   auto specs = parse_functions(functions_json);
   std::set<std::string> names;
   if (!specs.ok()) {
@@ -783,8 +891,9 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
                         "triggers must be a mapping of names to event source mappings");
     }
   }
-  auto impl =
-      std::make_shared<service_impl>(std::move(options), kafka, metrics, std::move(functions));
+  WHARF_ASSIGN_OR_RETURN(auto declared, parse_clusters(options.clusters_json));
+  auto impl = std::make_shared<service_impl>(std::move(options), kafka, metrics,
+                                             std::move(functions), std::move(declared));
   impl->begin();
   // When Kafka is up the store is read before start-up ends, so /healthz is right at
   // once; when it is not, start-up does not wait long for it.

@@ -35,7 +35,8 @@ struct service_options {
   std::string cluster_name = "wharf";
   std::string topic = "_wharf_triggers";  // where mappings are stored
   std::string functions_json;             // the config file's `functions` section
-  std::string mappings_json;              // the config file's `triggers` section
+  std::string mappings_json;              // the config file's `triggers.mappings` section
+  std::string clusters_json;              // other Kafka clusters mappings may read
   std::chrono::milliseconds retry_backoff{500};
   std::chrono::milliseconds retry_backoff_max{30'000};
   std::chrono::milliseconds timeout{10'000};  // Kafka writes
@@ -44,7 +45,8 @@ struct service_options {
 // Problems in the config file's functions and triggers.mappings sections (what start()
 // would refuse), for `wharf config check`.
 std::vector<std::string> check_config(const std::string& functions_json,
-                                      const std::string& mappings_json);
+                                      const std::string& mappings_json,
+                                      const std::string& clusters_json = {});
 
 class service {
  public:
