@@ -274,6 +274,21 @@ int serve(const wharf_config& config) {
     health.add("router", [r] { return r->ready(); });
   }
 
+  // The Kafka-backed services read their topics in the background: when Kafka is up they
+  // are ready within moments, and waiting for that here (once, for all of them) makes
+  // /healthz right as soon as the admin listener opens; when Kafka is down, start-up does
+  // not wait long for it.
+  auto ready_by = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto all_ready = [&health] {
+    for (const auto& c : health.evaluate()) {
+      if (!c.ready) return false;
+    }
+    return true;
+  };
+  while (!all_ready() && std::chrono::steady_clock::now() < ready_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
   if (config.admin.enabled) {
     auto routes = std::make_shared<http::router>();
     add_admin_routes(*routes, metrics, health, version_string);

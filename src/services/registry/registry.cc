@@ -1156,12 +1156,6 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
   auto server = http::server::start(runtime, options.http, routes, metrics);
   if (!server.ok()) return server.err();
   auto started = std::make_unique<service_impl>(api, std::move(*server), std::move(options), kafka);
-  // When Kafka is up the registry is ready before start-up ends, so /healthz is right at
-  // once; when it is not, start-up does not wait long for it.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!api->ready() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
   return std::unique_ptr<service>(std::move(started));
 }
 

@@ -949,12 +949,6 @@ result<std::unique_ptr<service>> service::start(service_options options, kc::clu
   auto impl =
       std::make_shared<service_impl>(std::move(options), kafka, metrics, std::move(destinations));
   impl->begin();
-  // When Kafka is up the store is read before start-up ends, so /healthz is right at
-  // once; when it is not, start-up does not wait long for it.
-  auto ready_by = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!impl->ready() && std::chrono::steady_clock::now() < ready_by) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
   // The routes share the service; the owner holds it through this.
   struct holder final : service {
     std::shared_ptr<service_impl> impl;

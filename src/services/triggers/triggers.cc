@@ -895,12 +895,6 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
   auto impl = std::make_shared<service_impl>(std::move(options), kafka, metrics,
                                              std::move(functions), std::move(declared));
   impl->begin();
-  // When Kafka is up the store is read before start-up ends, so /healthz is right at
-  // once; when it is not, start-up does not wait long for it.
-  auto ready_by = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!impl->ready() && std::chrono::steady_clock::now() < ready_by) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
   // The service is shared with the routes it adds; the owner holds it through this.
   struct holder final : service {
     std::shared_ptr<service_impl> impl;
