@@ -239,8 +239,9 @@ const bj::value* follow_pointer(const bj::value& from, std::string_view pointer)
 }
 
 // std::regex copies a repeated atom once per count, and libstdc++ 12 overflows (undefined
-// behaviour) reading a count beyond a long: counts are capped before compiling, each and
-// multiplied together (nesting is not tracked, so the product overestimates).
+// behaviour) reading a count or a back-reference number beyond a long: counts are capped
+// before compiling, each and multiplied together (nesting is not tracked, so the product
+// overestimates), and back-reference numbers at four digits.
 std::optional<std::string> check_repetition_counts(std::string_view pattern) {
   constexpr std::uint64_t max_count = 10000;
   constexpr std::uint64_t max_product = 100000;
@@ -249,6 +250,13 @@ std::optional<std::string> check_repetition_counts(std::string_view pattern) {
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     char c = pattern[i];
     if (c == '\\') {
+      // A back-reference's number overflows the same way (\77777777777777777777).
+      std::size_t digits = 0;
+      while (i + 1 + digits < pattern.size() && pattern[i + 1 + digits] >= '0' &&
+             pattern[i + 1 + digits] <= '9') {
+        ++digits;
+      }
+      if (digits > 4) return std::string("a back-reference number is over 9999");
       ++i;
     } else if (in_class) {
       in_class = c != ']';

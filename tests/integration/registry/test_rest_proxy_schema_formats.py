@@ -240,6 +240,13 @@ def test_v3_produce_in_schema_formats(registry, proxy, click_pb2):
     cluster = requests.get(f"{proxy}/v3/clusters", timeout=TIMEOUT).json()["data"][0]["cluster_id"]
     topic = new_topic(registry.bootstrap)
     url = f"{proxy}/v3/clusters/{cluster}/topics/{topic}/records"
+    # A topic just created on Apache Kafka may take a moment to show in its metadata.
+    import time
+    deadline = time.monotonic() + 30
+    while requests.get(f"{proxy}/v3/clusters/{cluster}/topics/{topic}",
+                       timeout=TIMEOUT).status_code != 200:
+        assert time.monotonic() < deadline, f"{topic} never appeared"
+        time.sleep(0.2)
 
     def send(record: dict) -> requests.Response:
         return requests.post(url, data=json.dumps(record), timeout=TIMEOUT,
