@@ -9,6 +9,7 @@
 
 #include "base/bytes.h"
 #include "base/logging.h"
+#include "base/uuid.h"
 #include "broker/groups/group_records.h"
 #include "kafka/protocol/generated/consumer_protocol_subscription.h"
 
@@ -17,20 +18,6 @@ namespace wharf::broker::groups {
 namespace {
 
 constexpr const char* consumer_protocol_type = "consumer";
-
-// Kafka's member ids: "<client id or group instance id>-<random UUID>".
-std::string random_uuid() {
-  thread_local std::mt19937_64 rng = [] {
-    std::uint64_t seed = 0;
-    if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = std::random_device{}();
-    return std::mt19937_64(seed);
-  }();
-  std::uint64_t hi = rng(), lo = rng();
-  hi = (hi & ~0xF000ull) | 0x4000ull;                         // version 4
-  lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // IETF variant
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
-                     hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFull);
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);

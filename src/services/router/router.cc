@@ -18,6 +18,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "base/logging.h"
+#include "base/uuid.h"
 #include "http/router.h"
 #include "kafka/client/cluster.h"
 #include "kafka/client/compacted_log.h"
@@ -53,7 +54,7 @@ std::int64_t epoch_ms() {
 
 http::response amz_json(int status, const bj::value& body) {
   auto res = http::response::json(status, bj::serialize(body), "application/x-amz-json-1.1");
-  res.set_header("x-amzn-RequestId", random_event_id());
+  res.set_header("x-amzn-RequestId", random_uuid());
   return res;
 }
 
@@ -606,7 +607,7 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
       } else {
         time = iso8601_seconds(now);
       }
-      auto id = random_event_id();
+      auto id = random_uuid();
       auto envelope =
           make_envelope(id, source, detail_type, std::move(detail), std::move(resources), time,
                         options_.account_id, options_.region);

@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "base/utf8.h"
+#include "base/uuid.h"
 
 namespace wharf::router {
 
@@ -235,15 +236,6 @@ std::string iso8601_seconds(std::int64_t epoch_ms) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-std::string random_event_id() {
-  static std::mutex mutex;
-  static std::mt19937_64 rng(std::random_device{}());
-  std::lock_guard lock(mutex);
-  auto a = rng(), b = rng();
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
-                     0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
-}
-
 bj::object make_envelope(const std::string& id, const std::string& source,
                          const std::string& detail_type, bj::value detail,
                          std::vector<std::string> resources, const std::string& time,
@@ -286,7 +278,7 @@ bj::value event_from_record(const record_view& record, const std::string& accoun
   };
   detail["key"] = text_or_null(record.key);
   detail["value"] = parsed ? std::move(*parsed) : text_or_null(record.value);
-  return make_envelope(random_event_id(), "wharf.kafka", "Kafka Record", std::move(detail),
+  return make_envelope(random_uuid(), "wharf.kafka", "Kafka Record", std::move(detail),
                        {"arn:wharf:kafka:::topic/" + record.topic},
                        iso8601_seconds(record.timestamp_ms), account, region);
 }

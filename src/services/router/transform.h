@@ -58,7 +58,6 @@ struct input_transformer {
 
 // ISO 8601 in UTC to the second, as EventBridge writes `time`: 2026-11-26T02:26:50Z.
 std::string iso8601_seconds(std::int64_t epoch_ms);
-std::string random_event_id();
 
 // A PutEvents entry's envelope; detail is already-parsed JSON.
 boost::json::object make_envelope(const std::string& id, const std::string& source,

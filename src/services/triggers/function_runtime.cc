@@ -23,6 +23,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "base/uuid.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "services/triggers/function_process.h"
@@ -52,14 +53,6 @@ std::string random_hex(std::size_t digits) {
   std::string out(digits, '0');
   for (auto& c : out) c = hex[engine() & 15];
   return out;
-}
-
-std::string random_uuid() {
-  auto hex = random_hex(32);
-  hex[12] = '4';  // version 4
-  hex[16] = "89ab"[hex[16] % 4];
-  return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4),
-                     hex.substr(16, 4), hex.substr(20));
 }
 
 // X-Ray's trace header shape: Root=1-<epoch seconds hex>-<96 random bits>.

@@ -15,6 +15,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "base/logging.h"
+#include "base/uuid.h"
 #include "kafka/client/cluster.h"
 #include "kafka/client/consumer.h"
 #include "kafka/client/producer.h"
@@ -130,13 +131,6 @@ std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string new_request_id() {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  auto a = rng(), b = rng();
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
-                     0x8000 | (b >> 48 & 0x3fff), b & 0xffffffffffffULL);
 }
 
 // Lambda's partial batch response: the offset from which the batch must be retried
@@ -562,7 +556,7 @@ class runner_impl final : public mapping_runner {
     auto event = kafka_event(settings_.source, batch);
     metrics_.invocations->inc();
     metrics_.invoked_events->inc(static_cast<double>(batch.size()));
-    auto result = fn_->invoke(event, new_request_id());
+    auto result = fn_->invoke(event, random_uuid());
     if (result.throttled) metrics_.throttles->inc();
     metrics_.duration->observe(std::chrono::duration<double>(result.duration).count());
     if (result.ok()) {
@@ -636,7 +630,7 @@ class runner_impl final : public mapping_runner {
                                                     {"timestamp", iso8601(record.timestamp_ms)}}}};
     if (!settings_.source.arn.empty()) batch_info["eventSourceArn"] = settings_.source.arn;
     bj::object doc{
-        {"requestContext", bj::object{{"requestId", new_request_id()},
+        {"requestContext", bj::object{{"requestId", random_uuid()},
                                       {"functionArn", settings_.function_arn + ":$LATEST"},
                                       {"condition", condition},
                                       {"approximateInvokeCount", attempts}}},

@@ -15,6 +15,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "base/logging.h"
+#include "base/uuid.h"
 #include "http/router.h"
 #include "kafka/client/cluster.h"
 #include "kafka/client/compacted_log.h"
@@ -216,15 +217,6 @@ std::string uuid_from_name(const std::string& name) {
   };
   auto a = fnv(0xcbf29ce484222325ULL), b = fnv(0x84222325cbf29ce4ULL);
   return fmt::format("{:08x}-{:04x}-5{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
-                     0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
-}
-
-std::string random_uuid() {
-  static std::mutex mutex;
-  static std::mt19937_64 rng(std::random_device{}());
-  std::lock_guard lock(mutex);
-  auto a = rng(), b = rng();
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
                      0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
 }
 
