@@ -170,7 +170,7 @@ def test_wharf_rule_and_event_verbs(router, name):
     assert name in [r["Name"] for r in json.loads(wharf("rule", "list").stdout)["Rules"]]
     sent = wharf("event", "put", "--source", name, "--detail-type", "t", "--detail", '{"cli": 1}')
     assert sent.returncode == 0, sent.stderr
-    from conftest import consume
+    from router_helpers import consume
     assert json.loads(consume(router.bootstrap, f"{name}-out", 1)[0]["value"]) == {"cli": 1}
     assert wharf("rule", "disable", name).returncode == 0
     busy = wharf("rule", "delete", name)

@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from conftest import consume, produce
+from router_helpers import consume, produce
 
 
 def put_rule(events, name: str, pattern: dict, **extra) -> str:

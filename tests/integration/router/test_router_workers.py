@@ -10,7 +10,7 @@ import time
 from confluent_kafka.admin import AdminClient
 
 from backends import launch_wharf
-from conftest import consume
+from router_helpers import consume
 
 
 def group_members(bootstrap: str, group: str) -> int:
