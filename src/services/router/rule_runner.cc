@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -50,8 +51,8 @@ std::int64_t now_ms() {
       .count();
 }
 
-// Produces one record and waits for its delivery report.
-delivery_outcome produce_and_wait(kc::cluster& kafka, kc::outgoing_record record) {
+// Queues one record; the future holds its delivery report's outcome.
+std::future<delivery_outcome> produce_async(kc::cluster& kafka, kc::outgoing_record record) {
   auto promise = std::make_shared<std::promise<delivery_outcome>>();
   auto future = promise->get_future();
   auto queued = kafka.shared_producer().produce(
@@ -64,10 +65,20 @@ delivery_outcome produce_and_wait(kc::cluster& kafka, kc::outgoing_record record
         }
       });
   if (!queued.ok()) {
-    return {false, true, "KAFKA_" + queued.err().name(), queued.err().message()};
+    promise->set_value(
+        {false, true, "KAFKA_" + queued.err().name(), std::string(queued.err().message())});
   }
-  return future.get();
+  return future;
 }
+
+// Produces one record and waits for its delivery report.
+delivery_outcome produce_and_wait(kc::cluster& kafka, kc::outgoing_record record) {
+  return produce_async(kafka, std::move(record)).get();
+}
+
+// Records taken from one poll before their Kafka writes are awaited together: one record
+// at a time would wait out the producer's linger and a round trip per event.
+constexpr std::size_t max_records_per_batch = 500;
 
 class runner_impl final : public rule_runner {
  public:
@@ -180,6 +191,7 @@ class runner_impl final : public rule_runner {
       pending_commits.clear();
       last_commit = steady::now();
     };
+    std::vector<kc::consumed_record> batch;
     while (!stopping()) {
       auto polled = consumer_->poll(std::chrono::milliseconds(200));
       if (!polled.ok()) {
@@ -191,41 +203,87 @@ class runner_impl final : public rule_runner {
         commit();
         continue;
       }
-      const auto& record = **polled;
-      if (handle(record)) {
+      batch.clear();
+      batch.push_back(std::move(**polled));
+      while (batch.size() < max_records_per_batch) {
+        auto more = consumer_->poll(std::chrono::milliseconds(0));
+        if (!more.ok() || !*more) break;
+        batch.push_back(std::move(**more));
+      }
+      if (!handle(batch)) break;  // stopped in the middle of a delivery: leave it uncommitted
+      for (const auto& record : batch) {
         pending_commits[{record.topic, record.partition}] = record.offset + 1;
-      } else {
-        break;  // stopped in the middle of a delivery: leave it uncommitted
       }
       if (steady::now() - last_commit > std::chrono::seconds(1)) commit();
     }
     commit();
   }
 
-  // Matches and delivers one record; false when stopped before it was done.
-  bool handle(const kc::consumed_record& record) {
-    if (!settings_.active->load()) return false;
-    if (record.timestamp_ms >= 0 && record.timestamp_ms < settings_.start_ms) return true;
-    bj::value event;
+  // The event a record holds (or wraps), nullopt when it is to be skipped.
+  std::optional<bj::value> event_of(const kc::consumed_record& record) {
+    if (record.timestamp_ms >= 0 && record.timestamp_ms < settings_.start_ms) return std::nullopt;
     if (settings_.plain_topic) {
       record_view view{record.topic,        record.partition, record.offset,
                        record.timestamp_ms, record.key,       record.value};
-      event = event_from_record(view, settings_.account, settings_.region);
-    } else {
-      if (!record.value) return true;
-      boost::system::error_code ec;
-      event = bj::parse(*record.value, ec);
-      if (ec || !event.is_object()) {
-        log_->warn("rule {}: skipped a record of {} that is not an event (offset {})",
-                   settings_.rule.name, record.topic, record.offset);
-        return true;
+      return event_from_record(view, settings_.account, settings_.region);
+    }
+    if (!record.value) return std::nullopt;
+    boost::system::error_code ec;
+    auto event = bj::parse(*record.value, ec);
+    if (ec || !event.is_object()) {
+      log_->warn("rule {}: skipped a record of {} that is not an event (offset {})",
+                 settings_.rule.name, record.topic, record.offset);
+      return std::nullopt;
+    }
+    return event;
+  }
+
+  // A Kafka write (topic or bus target) queued for one matched event of a batch.
+  struct queued_write {
+    std::size_t target;
+    std::size_t event;  // index into the batch's matched events
+    std::string input;
+    std::int64_t ingestion_ms;
+    std::future<delivery_outcome> outcome;
+  };
+
+  // Matches and delivers one poll's records: HTTP and function targets one event at a
+  // time, Kafka writes queued and awaited together at the end (the producer is idempotent,
+  // so they keep their order), failed ones then tried again one by one. False when stopped
+  // before every event was delivered or dead-lettered.
+  bool handle(const std::vector<kc::consumed_record>& batch) {
+    if (!settings_.active->load()) return false;
+    std::vector<bj::value> events;
+    std::vector<queued_write> writes;
+    for (const auto& record : batch) {
+      auto event = event_of(record);
+      if (!event || !pattern::matches(pattern_, *event)) continue;
+      matched_->inc();
+      std::int64_t ingestion_ms = record.timestamp_ms >= 0 ? record.timestamp_ms : now_ms();
+      events.push_back(std::move(*event));
+      const auto& e = events.back();
+      for (std::size_t i = 0; i < settings_.targets.size(); ++i) {
+        const auto& t = settings_.targets[i];
+        auto input = input_for(t, e, ingestion_ms);
+        if (auto write = kafka_write(t, e, input)) {
+          metrics_[i].invocations->inc();
+          writes.push_back({i, events.size() - 1, std::move(input), ingestion_ms,
+                            produce_async(kafka_, std::move(*write))});
+        } else if (!deliver_with_retries(t, metrics_[i], e, input, ingestion_ms)) {
+          return false;
+        }
       }
     }
-    if (!pattern::matches(pattern_, event)) return true;
-    matched_->inc();
-    std::int64_t ingestion_ms = record.timestamp_ms >= 0 ? record.timestamp_ms : now_ms();
-    for (std::size_t i = 0; i < settings_.targets.size(); ++i) {
-      if (!deliver_with_retries(settings_.targets[i], metrics_[i], event, ingestion_ms)) {
+    for (auto& w : writes) {
+      auto outcome = w.outcome.get();
+      const auto& t = settings_.targets[w.target];
+      if (outcome.ok) {
+        metrics_[w.target].latency->observe(static_cast<double>(now_ms() - w.ingestion_ms) /
+                                            1000.0);
+      } else if (!deliver_with_retries(t, metrics_[w.target], events[w.event], w.input,
+                                       w.ingestion_ms)) {
+        // Kafka refuses a produced batch as a whole (one record over max.message.bytes
+        // fails its neighbours too), so a failed write starts over on its own.
         return false;
       }
     }
@@ -248,8 +306,7 @@ class runner_impl final : public rule_runner {
 
   // false when stopped before the event was delivered or dead-lettered.
   bool deliver_with_retries(const target_spec& t, target_metrics& m, const bj::value& event,
-                            std::int64_t ingestion_ms) {
-    auto input = input_for(t, event, ingestion_ms);
+                            const std::string& input, std::int64_t ingestion_ms) {
     std::string event_id;
     if (auto* id = event.get_object().if_contains("id"); id && id->is_string()) {
       event_id = std::string(id->get_string());
@@ -258,7 +315,7 @@ class runner_impl final : public rule_runner {
     int attempt = 0;
     while (true) {
       m.invocations->inc();
-      auto outcome = deliver(t, event, input, event_id);
+      auto outcome = deliver(t, event, input);
       if (outcome.ok) {
         m.latency->observe(static_cast<double>(now_ms() - ingestion_ms) / 1000.0);
         return true;
@@ -319,26 +376,41 @@ class runner_impl final : public rule_runner {
     }
   }
 
-  delivery_outcome deliver(const target_spec& t, const bj::value& event, const std::string& input,
-                           const std::string& event_id) {
+  // The record a Kafka topic or bus target gets for event; nullopt for other targets and
+  // for a rule that would send events to its own bus.
+  std::optional<kc::outgoing_record> kafka_write(const target_spec& t, const bj::value& event,
+                                                 const std::string& input) {
+    if (t.kind != target_kind::kafka_topic && t.kind != target_kind::event_bus) {
+      return std::nullopt;
+    }
+    if (t.kind == target_kind::event_bus && t.name == settings_.rule.bus &&
+        !settings_.plain_topic) {
+      return std::nullopt;
+    }
+    kc::outgoing_record r;
+    if (auto* id = event.get_object().if_contains("id"); id && id->is_string()) {
+      r.key = std::string(id->get_string());
+    }
+    if (t.kind == target_kind::kafka_topic) {
+      r.topic = t.name;
+      r.value = input;
+      r.headers = {{"RULE_ARN", settings_.rule_arn}};
+    } else {
+      r.topic = settings_.bus_topic_prefix + t.name;
+      r.value = bj::serialize(event);  // forwarded as it is, as EventBridge does
+    }
+    return r;
+  }
+
+  delivery_outcome deliver(const target_spec& t, const bj::value& event, const std::string& input) {
     switch (t.kind) {
-      case target_kind::kafka_topic: {
-        kc::outgoing_record r;
-        r.topic = t.name;
-        if (!event_id.empty()) r.key = event_id;
-        r.value = input;
-        r.headers = {{"RULE_ARN", settings_.rule_arn}};
-        return produce_and_wait(kafka_, std::move(r));
-      }
+      case target_kind::kafka_topic:
       case target_kind::event_bus: {
-        if (t.name == settings_.rule.bus && !settings_.plain_topic) {
+        auto write = kafka_write(t, event, input);
+        if (!write) {
           return {false, false, "INVALID_TARGET", "a rule cannot send events to its own bus"};
         }
-        kc::outgoing_record r;
-        r.topic = settings_.bus_topic_prefix + t.name;
-        if (!event_id.empty()) r.key = event_id;
-        r.value = bj::serialize(event);
-        return produce_and_wait(kafka_, std::move(r));
+        return produce_and_wait(kafka_, std::move(*write));
       }
       case target_kind::function: {
         if (!settings_.invoke_function) {

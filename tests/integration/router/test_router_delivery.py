@@ -182,3 +182,60 @@ def test_a_disabled_rule_skips_what_was_put_meanwhile(router, name):
     got = [json.loads(r["value"])["id"] for r in consume(router.bootstrap, f"{name}-out", 2)]
     assert got[:2] == [first["Entries"][0]["EventId"], third["Entries"][0]["EventId"]]
     assert len(consume(router.bootstrap, f"{name}-out", 2, timeout=3)) == 2
+
+
+def _topic(bootstrap: str, name: str, config: dict | None = None) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(name, 1, 1, config=config or {})])[name].result(30)
+
+
+def _produce_many(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    from confluent_kafka import Producer
+
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
+    for v in values:
+        p.produce(topic, value=v)
+    assert p.flush(30) == 0
+
+
+def test_a_backlog_reaches_a_kafka_target_in_order(router, name):
+    # Records read in one poll are written to the target together: the order stays.
+    events = router.client()
+    source, out = f"{name}-source", f"{name}-out"
+    _topic(router.bootstrap, source)
+    _topic(router.bootstrap, out)
+    _produce_many(router.bootstrap, source,
+                  [json.dumps({"kind": "json", "n": i}).encode() for i in range(1500)])
+    events.put_rule(Name=name, EventPattern=json.dumps({"n": [{"numeric": [">=", 0]}]}),
+                    Tags=[{"Key": "wharf:source-topic", "Value": source}])
+    events.put_targets(Rule=name, Targets=[
+        {"Id": "out", "Arn": f"arn:wharf:kafka:::topic/{out}", "InputPath": "$.n"}])
+    got = [int(r["value"]) for r in consume(router.bootstrap, out, 1500, timeout=60)]
+    assert got == list(range(1500))
+
+
+def test_a_write_the_target_topic_refuses_is_dead_lettered(router, name):
+    # The target topic takes records up to 2,000 bytes; the one larger event goes to the
+    # dead-letter topic with Kafka's error, its neighbours in the same poll still arrive.
+    events = router.client()
+    source, out, dlq = f"{name}-source", f"{name}-out", f"{name}-dlq"
+    _topic(router.bootstrap, source)
+    _topic(router.bootstrap, out, {"max.message.bytes": "2000"})
+    events.put_rule(Name=name, EventPattern=json.dumps({"kind": ["json"]}),
+                    Tags=[{"Key": "wharf:source-topic", "Value": source}])
+    events.put_targets(Rule=name, Targets=[{
+        "Id": "out", "Arn": f"arn:wharf:kafka:::topic/{out}",
+        "RetryPolicy": {"MaximumRetryAttempts": 1, "MaximumEventAgeInSeconds": 600},
+        "DeadLetterConfig": {"Arn": f"arn:wharf:kafka:::topic/{dlq}"}}])
+    _produce_many(router.bootstrap, source, [
+        json.dumps({"kind": "json", "n": i, "pad": "x" * (5000 if i == 20 else 10)}).encode()
+        for i in range(50)])
+    got = [json.loads(r["value"])["n"] for r in consume(router.bootstrap, out, 49, timeout=60)]
+    assert sorted(got) == [i for i in range(50) if i != 20]
+    dead = consume(router.bootstrap, dlq, 1)
+    assert json.loads(dead[0]["value"])["n"] == 20
+    assert dead[0]["headers"]["ERROR_CODE"].startswith("KAFKA_")
+    assert "EXHAUSTED_RETRY_CONDITION" not in dead[0]["headers"]  # too large is final
+    assert len(consume(router.bootstrap, out, 49, timeout=3)) == 49
