@@ -9,10 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 #include <string>
 
-#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/base_sink.h>
 
 #include "base/logging.h"
 
@@ -42,24 +41,48 @@ class scratch_dir {
   std::string path_;
 };
 
-// Collects the lines logged by "function.<name>".
+// Collects the lines logged by "function.<name>" while it lives. The logger is global, so
+// the sink leaves it again at destruction (a later test logging under the same name would
+// otherwise write into this object's freed memory).
 class captured_log {
  public:
-  explicit captured_log(const std::string& function_name) {
-    sink_ = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_);
+  explicit captured_log(const std::string& function_name)
+      : logger_(logging::get("function." + function_name)), sink_(std::make_shared<text_sink>()) {
     sink_->set_pattern("%v");
-    logging::get("function." + function_name)->sinks().push_back(sink_);
+    logger_->sinks().push_back(sink_);
   }
-  std::string text() {
-    sink_->flush();
-    std::lock_guard lock(mutex_);
-    return stream_.str();
+  ~captured_log() {
+    auto& sinks = logger_->sinks();
+    std::erase(sinks, std::static_pointer_cast<spdlog::sinks::sink>(sink_));
   }
+  captured_log(const captured_log&) = delete;
+  captured_log& operator=(const captured_log&) = delete;
+
+  std::string text() { return sink_->text(); }
 
  private:
-  std::mutex mutex_;
-  std::ostringstream stream_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+  // Appends formatted lines to a string, read under the same mutex they are written under.
+  class text_sink final : public spdlog::sinks::base_sink<std::mutex> {
+   public:
+    std::string text() {
+      std::lock_guard lock(mutex_);
+      return text_;
+    }
+
+   protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+      spdlog::memory_buf_t formatted;
+      formatter_->format(msg, formatted);
+      text_.append(formatted.data(), formatted.size());
+    }
+    void flush_() override {}
+
+   private:
+    std::string text_;
+  };
+
+  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<text_sink> sink_;
 };
 
 }  // namespace wharf::triggers::testing
