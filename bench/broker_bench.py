@@ -9,7 +9,9 @@ librdkafka producer (bench/rdkafka_produce_bench.cc) produces the same records a
 needs far less CPU than the Java tool, so more of the machine is left to the broker. The broker's own
 CPU time (all threads) during each phase is reported per GB of records: on this 2-core
 machine the clients share the cores with the broker, so throughput is often the
-client's limit, and broker CPU per GB shows the broker's cost directly. Also measured:
+client's limit, and broker CPU per GB shows the broker's cost directly. The consumer's own
+CPU per GB is printed too, with the rate it alone allows on 2 cores ("consume bound": what
+a broker costing nothing would reach with this client). Also measured:
 time from exec to a served ApiVersions request, and idle RSS.
 
     .cache/venv/bin/python bench/broker_bench.py [--records 1000000] [--quick]
@@ -154,7 +156,8 @@ def consume(bootstrap: str, topic: str, records: int, size: int) -> dict:
     fields = dict(item.split("=") for item in out.stdout.split())
     seconds = float(fields["seconds"])
     return {"records_per_s": int(fields["records"]) / seconds,
-            "mb_per_s": int(fields["bytes"]) / seconds / 1e6}
+            "mb_per_s": int(fields["bytes"]) / seconds / 1e6, "seconds": seconds,
+            "client_cpu_s_per_gb": float(fields["cpu_seconds"]) / (int(fields["bytes"]) / 1e9)}
 
 
 def raw_fetch(bootstrap: str, topic: str, records: int) -> dict:
@@ -222,6 +225,9 @@ def main() -> int:
                     r["cpu_s_per_gb"] = (cpu_seconds(pids[name]) - cpu3) / gb
                     p["cpu_s_per_gb"] = (cpu1 - cpu0) / gb
                     c["cpu_s_per_gb"] = (cpu2 - cpu1) / gb
+                    # What the 2 cores could give if the broker cost nothing: the client's
+                    # CPU per GB alone bounds the consume rate.
+                    c["client_bound_mb_per_s"] = 2 / c["client_cpu_s_per_gb"] * 1000
                     result[name] = (p, c, f, r)
                 rows.append((size, acks, count, result))
     finally:
@@ -245,6 +251,8 @@ def main() -> int:
             ("consume MB/s", wc["mb_per_s"], kc["mb_per_s"]),
             ("consume rec/s", wc["records_per_s"], kc["records_per_s"]),
             ("consume CPU s/GB", wc["cpu_s_per_gb"], kc["cpu_s_per_gb"]),
+            ("consume client CPU s/GB", wc["client_cpu_s_per_gb"], kc["client_cpu_s_per_gb"]),
+            ("consume bound MB/s", wc["client_bound_mb_per_s"], kc["client_bound_mb_per_s"]),
             ("raw fetch MB/s", wf["mb_per_s"], kf["mb_per_s"]),
             ("rdkafka produce MB/s", wr["mb_per_s"], kr["mb_per_s"]),
             ("rdkafka produce p50 ms", wr["p50_ms"], kr["p50_ms"]),

@@ -4,6 +4,7 @@
 //   rdkafka_consume_bench BOOTSTRAP TOPIC PARTITION EXPECTED_RECORDS [key=value...]
 // (extra librdkafka settings override the defaults below).
 #include <librdkafka/rdkafka.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -75,7 +76,14 @@ int main(int argc, char** argv) {
   }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("records=%lld bytes=%lld seconds=%.6f\n", records, bytes, seconds);
+  // The client's own CPU time (all its threads), to tell a client-bound run from a
+  // broker-bound one.
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+               static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  std::printf("records=%lld bytes=%lld seconds=%.6f cpu_seconds=%.6f\n", records, bytes, seconds,
+              cpu);
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
   return 0;

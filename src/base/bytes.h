@@ -133,6 +133,10 @@ class byte_writer {
   struct splice {
     std::size_t position;  // in buffer(): the bytes come before buffer()[position]
     std::string_view bytes;
+    // Where the bytes also are in a file, when the owner knows (a sender may then hand the
+    // file range to sendfile instead of copying the bytes): a descriptor, or -1.
+    int fd = -1;
+    std::uint64_t file_offset = 0;
   };
   void splice_large_bytes(std::vector<splice>* into, std::size_t min_size) {
     splices_ = into;

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <optional>
 
+#include <sys/sendfile.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -330,11 +332,47 @@ asio::awaitable<void> read_frames(std::shared_ptr<connection<Stream>> conn) {
   conn->writer_wake.cancel();
 }
 
+// Spliced pieces at least this large that also lie in a file go out with sendfile(2): the
+// kernel hands the log's pages to the socket without copying them through user space.
+constexpr std::size_t sendfile_min_bytes = 64 * 1024;
+
+// Sends size bytes of fd from offset on a plain TCP socket.
+asio::awaitable<error_code> send_file_range(tcp::socket& socket, int fd, std::uint64_t offset,
+                                            std::size_t size) {
+  error_code ec;
+  socket.native_non_blocking(true, ec);
+  if (ec) co_return ec;
+  auto position = static_cast<off_t>(offset);
+  while (size > 0) {
+    auto sent = ::sendfile(socket.native_handle(), fd, &position, size);
+    if (sent > 0) {
+      size -= static_cast<std::size_t>(sent);
+    } else if (sent == 0) {
+      co_return asio::error::eof;  // the file is shorter than the range
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      co_await socket.async_wait(tcp::socket::wait_write,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return ec;
+    } else if (errno != EINTR) {
+      co_return error_code(errno, boost::system::system_category());
+    }
+  }
+  co_return error_code{};
+}
+
+// One part of the replies being written: bytes in memory, or a file range.
+struct outgoing_piece {
+  asio::const_buffer memory;
+  int fd = -1;
+  std::uint64_t file_offset = 0;
+};
+
 template <typename Stream>
 asio::awaitable<void> write_replies(std::shared_ptr<connection<Stream>> conn) {
   auto& state = *conn->server;
   error_code ec;
   std::vector<asio::const_buffer> buffers;
+  std::vector<outgoing_piece> pieces;
   std::vector<frame_reply> batch;
   while (!conn->closed) {
     // Gather every consecutive ready reply into one write.
@@ -351,25 +389,49 @@ asio::awaitable<void> write_replies(std::shared_ptr<connection<Stream>> conn) {
       if (reply.action == frame_reply::kind::respond) batch.push_back(std::move(reply));
     }
     if (!batch.empty()) {
-      buffers.clear();
+      pieces.clear();
       std::size_t total = 0;
       for (const auto& reply : batch) {
         std::size_t from = 0;
         for (const auto& piece : reply.spliced) {
           if (piece.position > from) {
-            buffers.emplace_back(asio::buffer(reply.bytes.data() + from, piece.position - from));
+            pieces.push_back({asio::buffer(reply.bytes.data() + from, piece.position - from)});
           }
-          buffers.emplace_back(asio::buffer(piece.bytes.data(), piece.bytes.size()));
+          pieces.push_back({asio::buffer(piece.bytes.data(), piece.bytes.size())});
+          if (std::is_same_v<Stream, tcp::socket> && piece.fd >= 0 &&
+              piece.bytes.size() >= sendfile_min_bytes) {
+            pieces.back().fd = piece.fd;
+            pieces.back().file_offset = piece.file_offset;
+          }
           total += piece.bytes.size();
           from = piece.position;
         }
         if (reply.bytes.size() > from) {
-          buffers.emplace_back(asio::buffer(reply.bytes.data() + from, reply.bytes.size() - from));
+          pieces.push_back({asio::buffer(reply.bytes.data() + from, reply.bytes.size() - from)});
         }
         total += reply.bytes.size();
       }
-      co_await asio::async_write(*conn->stream, buffers,
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      // Memory pieces go out together in one gathered write; a file range on its own.
+      buffers.clear();
+      ec = {};
+      for (std::size_t i = 0; i <= pieces.size() && !ec; ++i) {
+        bool file = i < pieces.size() && pieces[i].fd >= 0;
+        if (i < pieces.size() && !file) {
+          buffers.push_back(pieces[i].memory);
+          continue;
+        }
+        if (!buffers.empty()) {
+          co_await asio::async_write(*conn->stream, buffers,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+          buffers.clear();
+        }
+        if constexpr (std::is_same_v<Stream, tcp::socket>) {
+          if (file && !ec) {
+            ec = co_await send_file_range(*conn->stream, pieces[i].fd, pieces[i].file_offset,
+                                          pieces[i].memory.size());
+          }
+        }
+      }
       if (ec) break;
       conn->last_activity = std::chrono::steady_clock::now();
       if (state.bytes_out) state.bytes_out->inc(static_cast<double>(total));

@@ -55,6 +55,8 @@ class file_slice {
   std::uint64_t file_position() const { return position_; }
   // What keeps bytes() valid; hold it to keep the bytes past this slice's life.
   std::shared_ptr<const void> owner() const { return owner_; }
+  // What keeps fd() open; hold it to send from the descriptor past this slice's life.
+  std::shared_ptr<const void> file_owner() const { return file_; }
 
  private:
   friend class partition_log;

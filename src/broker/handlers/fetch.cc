@@ -55,6 +55,14 @@ struct fetch_job {
   // Keeps the log pages each partition_data's records view alive until the response has
   // been written to the socket (the records are spliced in, not copied).
   std::shared_ptr<std::vector<std::shared_ptr<const void>>> record_owners;
+  // The file ranges behind those views, so the writer can sendfile them.
+  struct file_range {
+    const char* data;
+    std::size_t size;
+    int fd;
+    std::uint64_t offset;
+  };
+  std::vector<file_range> record_files;
 
   void resolve(topic_plan& tp) const {
     if (version >= 13) {
@@ -71,6 +79,7 @@ struct fetch_job {
     kp::fetch_response response;
     response.session_id = response_session_id;
     record_owners = std::make_shared<std::vector<std::shared_ptr<const void>>>();
+    record_files.clear();
     any_error = false;
     std::int64_t total = 0;
     auto budget = static_cast<std::int64_t>(std::max(max_bytes, 0));
@@ -111,6 +120,11 @@ struct fetch_job {
             } else if (!read->records.empty()) {
               auto size = static_cast<std::int64_t>(read->records.size());
               record_owners->push_back(read->records.owner());
+              if (read->records.fd() >= 0) {
+                record_owners->push_back(read->records.file_owner());
+                record_files.push_back({read->records.bytes().data(), read->records.size(),
+                                        read->records.fd(), read->records.file_position()});
+              }
               pd.records = read->records.bytes();
               if (isolation_level == 1) {
                 // The aborted transactions the client must skip in what it got.
@@ -167,6 +181,16 @@ struct fetch_job {
     auto start = kp::begin_response_frame(writer, kp::api_key::fetch, version, correlation_id);
     response.encode(writer, version);
     kp::finish_frame(writer, start);
+    for (auto& piece : spliced) {
+      for (const auto& f : record_files) {
+        if (piece.bytes.data() >= f.data &&
+            piece.bytes.data() + piece.bytes.size() <= f.data + f.size) {
+          piece.fd = f.fd;
+          piece.file_offset = f.offset + static_cast<std::uint64_t>(piece.bytes.data() - f.data);
+          break;
+        }
+      }
+    }
     responder(net::frame_reply::respond_spliced(std::move(out), std::move(spliced),
                                                 std::move(record_owners)));
   }
