@@ -259,12 +259,16 @@ int serve(const wharf_config& config) {
     opts.bus_partitions = config.router.bus_partitions;
     opts.rules_json = config.router.rules;
     opts.api_destinations_json = config.router.api_destinations;
+    opts.pipes_json = config.router.pipes;
     opts.retry_backoff = config.router.retry_backoff;
     opts.retry_backoff_max = config.router.retry_backoff_max;
     if (auto* t = trigger_service.get()) {
       opts.function_exists = [t](const std::string& name) { return t->has_function(name); };
       opts.invoke_function = [t](const std::string& name, const std::string& event) {
         return t->invoke_function(name, event);
+      };
+      opts.call_function = [t](const std::string& name, const std::string& event) {
+        return t->call_function(name, event);
       };
     }
     auto started_router = router::service::start(opts, *kafka_cluster, &metrics);
