@@ -234,7 +234,8 @@ void declare_options(config::schema& s, wharf_config& c) {
   s.boolean("router.enabled", c.router.enabled,
             "run EventBridge-style event buses and rules and serve EventBridge's API (POST / "
             "with X-Amz-Target: AWSEvents.*) on the admin listener");
-  s.string("router.topic", c.router.topic, "compacted topic that stores event buses and rules");
+  s.string("router.topic", c.router.topic,
+           "compacted topic that stores event buses, rules and pipes");
   s.string("router.bus_topic_prefix", c.router.bus_topic_prefix,
            "the Kafka topic of event bus <name> is <prefix><name>");
   s.integer("router.bus_partitions", c.router.bus_partitions, -1, 10'000,

@@ -136,10 +136,12 @@ void check_filters(checker& c, const bj::object& params) {
 void check_kafka_parameters(checker& c, const bj::object& p, const std::string& where, bool full) {
   if (full) {
     auto topic = string_of(p, "TopicName");
-    static const std::regex topic_pattern(R"([^.]([a-zA-Z0-9\-_.]+))");
+    // A Kafka topic name, not starting with '.' (as Pipes' pattern [^.]([a-zA-Z0-9\-_.]+)).
+    static const std::regex topic_pattern(R"([a-zA-Z0-9\-_][a-zA-Z0-9\-_.]*)");
     if (topic.empty() || topic.size() > 249 || !std::regex_match(topic, topic_pattern)) {
       c.fail(where + ".TopicName",
-             "Member must be 1 to 249 characters matching [^.]([a-zA-Z0-9\\-_.]+)");
+             "Member must be a Kafka topic name of 1 to 249 letters, digits, '.', '_' and '-', "
+             "not starting with '.'");
     }
     c.one_of(p, "StartingPosition", where + ".StartingPosition", {"TRIM_HORIZON", "LATEST"});
     c.string(p, "ConsumerGroupID", where + ".ConsumerGroupID", 200);

@@ -79,6 +79,11 @@ TEST(CreatePipe, ValidationErrorsNameTheirFields) {
   EXPECT_TRUE(names_field(p.err(), "RoleArn"));
   EXPECT_NE(p.err().text.find("validation errors detected"), std::string::npos);
 
+  // A one-character topic is a topic.
+  EXPECT_TRUE(create(R"({"Source": "arn:aws:kafka:us-east-1:0:cluster/c/1", "RoleArn": "r",
+    "SourceParameters": {"ManagedStreamingKafkaParameters": {"TopicName": "x"}},
+    "Target": "arn:wharf:kafka:::topic/o"})")
+                  .ok());
   EXPECT_TRUE(names_field(
       create(R"({"Source": "x", "RoleArn": "r", "Target": "arn:wharf:kafka:::topic/o"})").err(),
       "Source"));
