@@ -1,7 +1,9 @@
 """EventBridge Pipes on both backends: a Kafka topic through a filter and an HTTP
 enrichment (which returns more items for some records and drops others) to a topic, a
-pipe without enrichment (the exact per-record payload), the aws CLI, validation errors,
-stopping and starting, and pipes surviving a restart (declared and created ones)."""
+pipe without enrichment (the exact per-record payload), a function enrichment to an event
+bus, a failing target in StateReason, two workers sharing a pipe, the aws CLI, validation
+errors, stopping and starting, and pipes surviving a restart (declared and created
+ones)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import http.server
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -122,8 +125,15 @@ def pipes(request, tmp_path_factory, enricher) -> Iterator[Pipes]:
         pytest.fail(f"wharf binary not found at {wharf_binary()}: run `make build` or set WHARF_BIN")
     workdir = tmp_path_factory.mktemp(f"pipes-{request.param}")
     tag = uuid.uuid4().hex[:8]
+    # A Wharf function for function enrichments: a command per batch that answers, for
+    # each record payload, {"offset": ..., "doubled": <value's n> * 2}.
+    script = ("import base64, json, sys; items = json.load(sys.stdin); "
+              "print(json.dumps([{'offset': i['offset'], "
+              "'doubled': json.loads(base64.b64decode(i['value']))['n'] * 2} for i in items]))")
     config = {"rest_proxy": {"enabled": False}, "schema_registry": {"enabled": False},
               "connect": {"enabled": False},
+              "triggers": {"enabled": True, "topic": f"_wharf_triggers-{tag}"},
+              "functions": {"doubler": {"exec": [sys.executable, "-c", script]}},
               "router": {
                   "topic": f"_wharf_router-{tag}",
                   "bus_topic_prefix": f"wharf.bus.{tag}.",
@@ -260,7 +270,8 @@ def test_stop_and_start(pipes, name):
     client = pipes.client()
     client.create_pipe(Name=name, RoleArn=ROLE, Source=f"arn:wharf:kafka:::topic/{name}-in",
                        SourceParameters=msk_source(f"{name}-in"),
-                       TargetParameters={"InputTemplate": '{"n": <$.topic>, "pipe": "<aws.pipes.pipe-name>"}'},
+                       TargetParameters={
+                           "InputTemplate": '{"n": <$.topic>, "pipe": "<aws.pipes.pipe-name>"}'},
                        Target=f"arn:wharf:kafka:::topic/{name}-out")
     produce_all(pipes.bootstrap, f"{name}-in", [(b"a", b"1", 0)])
     assert json.loads(consume(pipes.bootstrap, f"{name}-out", 1)[0]["value"]) == \
@@ -339,6 +350,75 @@ def test_aws_cli(pipes, name):
     deleted = aws(pipes, "delete-pipe", "--name", name)
     assert deleted["DesiredState"] == "DELETED"
     assert aws(pipes, "list-pipes", "--name-prefix", name)["Pipes"] == []
+
+
+def test_function_enrichment_to_an_event_bus(pipes, name):
+    make_topic(pipes.bootstrap, f"{name}-in", 1)
+    client = pipes.client()
+    client.create_pipe(
+        Name=name, RoleArn=ROLE, Source=MSK_ARN, SourceParameters=msk_source(f"{name}-in"),
+        Enrichment="arn:aws:lambda:us-east-1:000000000000:function:doubler",
+        Target=f"arn:aws:events:us-east-1:000000000000:event-bus/{name}")
+    produce_all(pipes.bootstrap, f"{name}-in",
+                [(b"a", json.dumps({"n": n}).encode(), 0) for n in range(3)])
+    got = consume(pipes.bootstrap, f"wharf.bus.{pipes.tag}.{name}", 3)
+    events = [json.loads(r["value"]) for r in got]
+    assert [e["detail"] for e in events] == [{"offset": n, "doubled": 2 * n} for n in range(3)]
+    for e in events:
+        assert e["source"] == f"Pipe {name}" and e["detail-type"] == "Event from aws:kafka"
+        assert e["resources"] == [f"arn:aws:pipes:us-east-1:000000000000:pipe/{name}"]
+        assert e["account"] == "000000000000" and e["region"] == "us-east-1"
+
+
+def test_a_failing_target_shows_in_state_reason(pipes, name):
+    make_topic(pipes.bootstrap, f"{name}-in", 1)
+    client = pipes.client()
+    client.create_pipe(Name=name, RoleArn=ROLE, Source=f"arn:wharf:kafka:::topic/{name}-in",
+                       SourceParameters=msk_source(f"{name}-in"),
+                       Target="http://127.0.0.1:9/nothing-listens-here")
+    produce_all(pipes.bootstrap, f"{name}-in", [(b"a", b"1", 0)])
+    deadline = time.monotonic() + 30
+    while True:
+        d = client.describe_pipe(Name=name)
+        if "failing" in d.get("StateReason", ""):
+            break
+        assert time.monotonic() < deadline, d
+        time.sleep(0.2)
+    assert d["CurrentState"] == "RUNNING"
+    assert "SDK_CLIENT_ERROR" in d["StateReason"]
+    client.delete_pipe(Name=name)
+
+
+def group_members(bootstrap: str, group: str) -> int:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    return len(admin.describe_consumer_groups([group])[group].result(timeout=10).members)
+
+
+def test_two_workers_share_a_pipe(pipes, name, tmp_path):
+    second = launch_wharf(tmp_path / "worker2", {
+        "router": pipes.config["router"],
+        "broker": {"enabled": False}, "kafka": {"bootstrap_servers": pipes.bootstrap.split(",")},
+        "rest_proxy": {"enabled": False}, "schema_registry": {"enabled": False},
+        "connect": {"enabled": False}, "triggers": {"enabled": False}})
+    try:
+        make_topic(pipes.bootstrap, f"{name}-in", 2)
+        pipes.client().create_pipe(Name=name, RoleArn=ROLE, Source=MSK_ARN,
+                                   SourceParameters=msk_source(f"{name}-in"),
+                                   Target=f"arn:wharf:kafka:::topic/{name}-out")
+        deadline = time.monotonic() + 60
+        while group_members(pipes.bootstrap, f"wharf-pipes.{name}") < 2:
+            assert time.monotonic() < deadline, second.log_text()[-3000:]
+            time.sleep(0.5)
+        other = boto3.client("pipes", endpoint_url=second.admin_url, region_name="us-east-1",
+                             aws_access_key_id="x", aws_secret_access_key="x")
+        assert other.describe_pipe(Name=name)["CurrentState"] == "RUNNING"
+        produce_all(pipes.bootstrap, f"{name}-in",
+                    [(f"k{i}".encode(), str(i).encode(), i % 2) for i in range(20)])
+        got = consume(pipes.bootstrap, f"{name}-out", 20)
+        values = sorted(int(base64.b64decode(json.loads(r["value"])["value"])) for r in got)
+        assert values == list(range(20))
+    finally:
+        second.stop()
 
 
 def test_restart_keeps_pipes(pipes, name):
