@@ -255,7 +255,8 @@ class pipe_runner_impl final : public pipe_runner {
       } else {
         http_delivery call{e.name, e.header_parameters, e.query_parameters, input};
         call.user_agent = "Amazon/EventBridge/Pipes";
-        outcome = call_http(settings_.destinations, call);
+        outcome = call_http(settings_.destinations, call,
+                            [this](const api_destination& d) { throttle(d); });
       }
       if (outcome.ok) {
         set_reason({});
@@ -342,11 +343,26 @@ class pipe_runner_impl final : public pipe_runner {
       case target_kind::http: {
         http_delivery call{t.name, t.header_parameters, t.query_parameters, input};
         call.user_agent = "Amazon/EventBridge/Pipes";
-        return call_http(settings_.destinations, call);
+        return call_http(settings_.destinations, call,
+                         [this](const api_destination& d) { throttle(d); });
       }
       case target_kind::function: break;  // batches: see deliver_all
     }
     return {false, false, "INTERNAL", "unknown target kind"};
+  }
+
+  // Spaces calls to an API destination at its invocation rate (within this pipe).
+  void throttle(const api_destination& d) {
+    if (d.invocation_rate_per_second <= 0) return;
+    auto interval = std::chrono::duration_cast<steady::duration>(
+        std::chrono::duration<double>(1.0 / d.invocation_rate_per_second));
+    auto& next = next_call_[d.name];
+    auto now = steady::now();
+    if (next > now) {
+      sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(next - now));
+      now = steady::now();
+    }
+    next = std::max(next, now) + interval;
   }
 
   // Retries a retryable failure with backoff until it succeeds; a final failure drops
@@ -391,6 +407,8 @@ class pipe_runner_impl final : public pipe_runner {
   metrics::counter* deliveries_ = nullptr;
   metrics::counter* target_failures_ = nullptr;
   metrics::counter* dropped_ = nullptr;
+
+  std::map<std::string, steady::time_point> next_call_;
 
   std::unique_ptr<kc::consumer> consumer_;
   std::thread thread_;

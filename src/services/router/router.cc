@@ -821,6 +821,37 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
                       {"CreationTime", pipe.created},       {"LastModifiedTime", pipe.modified}};
   }
 
+  // The API destinations and functions a pipe names exist here (otherwise every batch
+  // would fail for good).
+  std::optional<api_error> check_references(const pipe_def& pipe) const {
+    auto plan = plan_pipe(pipe);
+    if (!plan.ok()) return plan.err();
+    std::vector<std::pair<std::string, const pipe_endpoint*>> endpoints{{"Target", &plan->target}};
+    if (plan->enrichment) endpoints.emplace_back("Enrichment", &*plan->enrichment);
+    for (const auto& [member, e] : endpoints) {
+      std::string problem;
+      if (e->kind == target_kind::http && !e->name.starts_with("http://") &&
+          !e->name.starts_with("https://") && !destinations_.count(e->name)) {
+        problem = fmt::format(
+            "{} names the API destination {}, which router.api_destinations "
+            "does not declare",
+            member, e->name);
+      } else if (e->kind == target_kind::function &&
+                 (!options_.function_exists || !options_.function_exists(e->name))) {
+        problem = fmt::format(
+            "{} names the function {}, which the config file's functions "
+            "do not declare (or triggers are off)",
+            member, e->name);
+      }
+      if (!problem.empty()) {
+        api_error err = validation_error("1 validation error detected: " + problem);
+        err.fields = {{member, problem}};
+        return err;
+      }
+    }
+    return std::nullopt;
+  }
+
   status write_pipe(const pipe_def& pipe) {
     auto s = store_->write({{"pipe/" + pipe.name, bj::serialize(to_json(pipe))}});
     wake_.notify_all();
@@ -831,6 +862,7 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
     WHARF_ASSIGN_OR_RETURN(auto body, pipe_body(req));
     auto name = req.path_params.at("name");
     WHARF_ASSIGN_OR_RETURN(auto pipe, parse_create_pipe(name, body));
+    if (auto problem = check_references(pipe)) return *problem;
     auto lock = store_->write_lock();
     if (find_pipe(name)) {
       return api_error{"ConflictException", fmt::format("Pipe {} already exists.", name), 409};
@@ -926,6 +958,7 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
     auto lock = store_->write_lock();
     WHARF_ASSIGN_OR_RETURN(auto existing, existing_pipe(req));
     WHARF_ASSIGN_OR_RETURN(auto pipe, parse_update_pipe(existing, body));
+    if (auto problem = check_references(pipe)) return *problem;
     pipe.modified = epoch_seconds();
     if (auto s = write_pipe(pipe); !s.ok()) return store_failed(s.err());
     return bj::value(pipe_summary(pipe, "UPDATING"));
@@ -1246,6 +1279,11 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
         pipe_failures_[name] = plan.err().text;
         continue;
       }
+      if (auto problem = check_references(pipe)) {
+        if (!pipe_failures_.count(name)) log_->warn("pipe {}: {}", name, problem->text);
+        pipe_failures_[name] = problem->text;
+        continue;
+      }
       pipe_runner_settings s;
       s.pipe_name = name;
       s.pipe_arn = pipe_arn(name);
@@ -1325,9 +1363,22 @@ std::vector<std::string> check_config(const std::string& rules_json,
           problems.push_back(request.err().message());
           continue;
         }
-        if (auto parsed = parse_create_pipe(std::string(name), *request); !parsed.ok()) {
+        auto parsed = parse_create_pipe(std::string(name), *request);
+        if (!parsed.ok()) {
           problems.push_back(
               fmt::format("router.pipes.{}: {}", std::string(name), parsed.err().text));
+          continue;
+        }
+        auto plan = plan_pipe(*parsed);
+        auto destinations = parse_api_destinations(api_destinations_json);
+        if (!plan.ok() || !destinations.ok()) continue;
+        for (const auto* e : {&plan->target, plan->enrichment ? &*plan->enrichment : nullptr}) {
+          if (e && e->kind == target_kind::http && !e->name.starts_with("http://") &&
+              !e->name.starts_with("https://") && !destinations->count(e->name)) {
+            problems.push_back(fmt::format(
+                "router.pipes.{}: the API destination {} is not in router.api_destinations",
+                std::string(name), e->name));
+          }
         }
       }
     }

@@ -302,6 +302,12 @@ def test_validation_and_not_found(pipes, name):
     assert res.status_code == 400 and res.headers["X-Amzn-ErrorType"] == "ValidationException"
     assert [f["name"] for f in res.json()["fieldList"]] == ["Source"]
     with pytest.raises(ClientError) as e:
+        client.create_pipe(Name=name, RoleArn=ROLE, Source=f"arn:wharf:kafka:::topic/{name}",
+                           Enrichment=ENRICH.replace("/enrich", "/undeclared"),
+                           Target="arn:wharf:kafka:::topic/o")
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert "undeclared" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
         client.describe_pipe(Name=name)
     assert e.value.response["Error"]["Code"] == "NotFoundException"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
