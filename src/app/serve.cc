@@ -270,6 +270,7 @@ int serve(const wharf_config& config) {
       opts.call_function = [t](const std::string& name, const std::string& event) {
         return t->call_function(name, event);
       };
+      opts.backbone_arn = [t] { return t->cluster_arn(); };
     }
     auto started_router = router::service::start(opts, *kafka_cluster, &metrics);
     if (!started_router) return fail(started_router.err().with_context("router").message());

@@ -826,6 +826,21 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
   std::optional<api_error> check_references(const pipe_def& pipe) const {
     auto plan = plan_pipe(pipe);
     if (!plan.ok()) return plan.err();
+    if (plan->source.kind == pipe_source_kind::msk && options_.backbone_arn) {
+      // The cluster part of the ARN (its id differs between a fresh embedded broker and
+      // the one a script was written against, so only the name counts).
+      auto backbone = options_.backbone_arn();
+      auto cluster = backbone.substr(0, backbone.rfind('/') + 1);
+      if (!cluster.empty() && !pipe.source.starts_with(cluster)) {
+        auto problem = fmt::format(
+            "Source names another cluster than the one Wharf serves ({}<id>); pipes read the "
+            "backbone only",
+            cluster);
+        api_error err = validation_error("1 validation error detected: " + problem);
+        err.fields = {{"Source", problem}};
+        return err;
+      }
+    }
     std::vector<std::pair<std::string, const pipe_endpoint*>> endpoints{{"Target", &plan->target}};
     if (plan->enrichment) endpoints.emplace_back("Enrichment", &*plan->enrichment);
     for (const auto& [member, e] : endpoints) {

@@ -51,6 +51,9 @@ struct service_options {
   std::function<result<std::string>(const std::string& name, const std::string& input)>
       call_function;
   std::function<bool(const std::string&)> function_exists;
+  // The backbone's MSK-style ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<id>),
+  // empty until known: a pipe's MSK source must name this cluster. Unset: any does.
+  std::function<std::string()> backbone_arn;
 };
 
 // Problems in router.rules, router.api_destinations and router.pipes, for `wharf config

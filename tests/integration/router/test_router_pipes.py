@@ -307,6 +307,11 @@ def test_validation_and_not_found(pipes, name):
                            Target="arn:wharf:kafka:::topic/o")
     assert e.value.response["Error"]["Code"] == "ValidationException"
     assert "undeclared" in e.value.response["Error"]["Message"]
+    # An MSK source on another cluster than the one Wharf serves.
+    res = requests.post(f"{pipes.url}/v1/pipes/{name}", timeout=10, json={
+        "RoleArn": ROLE, "Source": "arn:aws:kafka:us-east-1:000000000000:cluster/other/1",
+        "SourceParameters": msk_source("t"), "Target": "arn:wharf:kafka:::topic/o"})
+    assert res.status_code == 400 and [f["name"] for f in res.json()["fieldList"]] == ["Source"]
     with pytest.raises(ClientError) as e:
         client.describe_pipe(Name=name)
     assert e.value.response["Error"]["Code"] == "NotFoundException"
