@@ -7,7 +7,8 @@
 # Avro schema parser, compatibility checker and data codec, the Protobuf schema parser,
 # printer and compatibility checker, the JSON Schema parser, validator and compatibility
 # checker, the EventBridge event-pattern compiler and matchers, and the router's requests,
-# targets, JSON paths and input transformers.
+# targets, JSON paths, input transformers and pipes (CreatePipe bodies, record payloads,
+# templates).
 #   scripts/fuzz.sh [seconds per fuzzer=60] [extra libFuzzer flags...]
 # Exits non-zero when a fuzzer finds a crash (the reproducer is left in build/fuzz/).
 set -euo pipefail

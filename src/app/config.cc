@@ -234,7 +234,8 @@ void declare_options(config::schema& s, wharf_config& c) {
   s.boolean("router.enabled", c.router.enabled,
             "run EventBridge-style event buses and rules and serve EventBridge's API (POST / "
             "with X-Amz-Target: AWSEvents.*) on the admin listener");
-  s.string("router.topic", c.router.topic, "compacted topic that stores event buses and rules");
+  s.string("router.topic", c.router.topic,
+           "compacted topic that stores event buses, rules and pipes");
   s.string("router.bus_topic_prefix", c.router.bus_topic_prefix,
            "the Kafka topic of event bus <name> is <prefix><name>");
   s.integer("router.bus_partitions", c.router.bus_partitions, -1, 10'000,
@@ -249,6 +250,12 @@ void declare_options(config::schema& s, wharf_config& c) {
              "`method` (POST), `headers`, `auth` ({type: api_key, name, value}, {type: basic, "
              "username, password} or {type: bearer, token}), `invocation_rate_per_second` "
              "(unlimited), `timeout_ms` (5000)");
+  s.document("router.pipes", c.router.pipes,
+             "EventBridge Pipes declared here, by name: each one a CreatePipe body (Source, "
+             "SourceParameters with ManagedStreamingKafkaParameters or "
+             "SelfManagedKafkaParameters and FilterCriteria, whose patterns may be mappings; "
+             "Enrichment, EnrichmentParameters, Target, TargetParameters, DesiredState; "
+             "RoleArn optional)");
   s.duration("router.retry_backoff", c.router.retry_backoff,
              "wait before retrying a failed delivery to a target, doubled per attempt (with "
              "jitter)");
@@ -376,7 +383,8 @@ loaded_config load_config(const std::string& file, const std::vector<std::string
        triggers::check_config(c.functions, c.triggers.mappings, c.triggers.clusters)) {
     out.problems.push_back({"triggers", {file.empty() ? "configuration" : file, 0}, problem});
   }
-  for (const auto& problem : router::check_config(c.router.rules, c.router.api_destinations)) {
+  for (const auto& problem :
+       router::check_config(c.router.rules, c.router.api_destinations, c.router.pipes)) {
     out.problems.push_back({"router", {file.empty() ? "configuration" : file, 0}, problem});
   }
   if (!c.rest_proxy.schema_registry_basic_auth_user_info.empty() &&

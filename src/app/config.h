@@ -165,6 +165,7 @@ struct wharf_config {
     int bus_partitions = -1;
     std::string rules;             // rules declared here, as JSON
     std::string api_destinations;  // HTTP endpoints rule targets name, as JSON
+    std::string pipes;             // pipes declared here, as JSON
     std::chrono::milliseconds retry_backoff{1'000};
     std::chrono::milliseconds retry_backoff_max{60'000};
   } router;

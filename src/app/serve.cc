@@ -259,6 +259,7 @@ int serve(const wharf_config& config) {
     opts.bus_partitions = config.router.bus_partitions;
     opts.rules_json = config.router.rules;
     opts.api_destinations_json = config.router.api_destinations;
+    opts.pipes_json = config.router.pipes;
     opts.retry_backoff = config.router.retry_backoff;
     opts.retry_backoff_max = config.router.retry_backoff_max;
     if (auto* t = trigger_service.get()) {
@@ -266,6 +267,10 @@ int serve(const wharf_config& config) {
       opts.invoke_function = [t](const std::string& name, const std::string& event) {
         return t->invoke_function(name, event);
       };
+      opts.call_function = [t](const std::string& name, const std::string& event) {
+        return t->call_function(name, event);
+      };
+      opts.backbone_arn = [t] { return t->cluster_arn(); };
     }
     auto started_router = router::service::start(opts, *kafka_cluster, &metrics);
     if (!started_router) return fail(started_router.err().with_context("router").message());

@@ -22,6 +22,8 @@ struct api_error {
   std::string type;
   std::string text;
   int status = 400;
+  // The members a REST API's ValidationException names (fieldList: name, message).
+  std::vector<std::pair<std::string, std::string>> fields = {};
   const std::string& message() const { return text; }
 };
 

@@ -25,6 +25,8 @@
 #include "metrics/registry.h"
 #include "pattern/pattern.h"
 #include "services/router/model.h"
+#include "services/router/pipe_model.h"
+#include "services/router/pipe_runner.h"
 #include "services/router/rule_runner.h"
 
 namespace wharf::router {
@@ -92,10 +94,69 @@ api_result<std::pair<std::size_t, std::size_t>> page_of(const bj::object& reques
   return std::make_pair(start, limit);
 }
 
+// A router.pipes entry as a CreatePipe body: RoleArn may be left out, and filter
+// patterns may be mappings instead of JSON text.
+result<bj::object> declared_pipe_request(const std::string& name, const bj::value& body,
+                                         const std::string& account) {
+  if (!body.is_object()) {
+    return make_error(errc::invalid_argument, "router.pipes.{} must be a mapping", name);
+  }
+  bj::object request = body.get_object();
+  if (!request.contains("RoleArn")) {
+    request["RoleArn"] = fmt::format("arn:aws:iam::{}:role/wharf-pipes", account);
+  }
+  if (auto* sp = request.if_contains("SourceParameters"); sp && sp->is_object()) {
+    if (auto* fc = sp->get_object().if_contains("FilterCriteria"); fc && fc->is_object()) {
+      if (auto* fs = fc->get_object().if_contains("Filters"); fs && fs->is_array()) {
+        for (auto& f : fs->get_array()) {
+          if (!f.is_object()) continue;
+          if (auto* pattern = f.get_object().if_contains("Pattern");
+              pattern && pattern->is_object()) {
+            *pattern = bj::serialize(*pattern);
+          }
+        }
+      }
+    }
+  }
+  return request;
+}
+
 struct running {
   std::unique_ptr<rule_runner> runner;
   std::string settings;  // the stored rule it was started from
 };
+
+struct running_pipe {
+  std::unique_ptr<pipe_runner> runner;
+  std::string settings;  // the stored pipe it was started from
+};
+
+// Pipes' REST-JSON errors: the status, X-Amzn-ErrorType and {"message": ...} (with
+// fieldList for ValidationException, resourceId and resourceType for ConflictException).
+http::response pipes_error(const api_error& e, const std::string& resource = {}) {
+  bj::object body{{"message", e.text}};
+  int status = e.status;
+  if (e.type == "ValidationException") {
+    status = 400;
+    bj::array fields;
+    for (const auto& [name, message] : e.fields) {
+      fields.push_back(bj::object{{"name", name}, {"message", message}});
+    }
+    if (!fields.empty()) body["fieldList"] = std::move(fields);
+  } else if (e.type == "NotFoundException") {
+    status = 404;
+  } else if (e.type == "ConflictException") {
+    status = 409;
+    body["resourceId"] = resource;
+    body["resourceType"] = "pipe";
+  } else if (e.type == "InternalException") {
+    status = 500;
+  }
+  auto res = http::response::json(status, bj::serialize(body));
+  res.set_header("X-Amzn-ErrorType", e.type);
+  res.set_header("x-amzn-RequestId", random_uuid());
+  return res;
+}
 
 class service_impl final : public std::enable_shared_from_this<service_impl> {
  public:
@@ -136,6 +197,8 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
     std::lock_guard lock(runners_mutex_);
     for (auto& [key, r] : runners_) r.runner->stop();
     runners_.clear();
+    for (auto& [key, r] : pipe_runners_) r.runner->stop();
+    pipe_runners_.clear();
     if (store_) store_->close();
   }
 
@@ -159,6 +222,7 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
         respond(out.ok() ? amz_json(200, *out) : error_answer(out.err()));
       });
     });
+    add_pipe_routes(routes);
   }
 
  private:
@@ -670,6 +734,281 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
     return bj::value(bj::object{{"Result", pattern::matches(*compiled, event)}});
   }
 
+  // --- EventBridge Pipes' REST-JSON API ----------------------------------------------
+
+  using pipe_handler = api_result<bj::value> (service_impl::*)(const http::request&);
+
+  void add_pipe_routes(http::router& routes) {
+    auto self = shared_from_this();
+    auto route = [&](const char* method, const char* pattern, pipe_handler handler) {
+      routes.add_async(
+          method, pattern, [self, handler](http::request&& req, http::responder respond) {
+            if (!self->ready()) {
+              return respond(pipes_error(
+                  {"InternalException", "The router's store is not readable yet; retry", 500}));
+            }
+            self->kafka_.workers().post([self, handler, req = std::move(req), respond]() mutable {
+              auto out = (self.get()->*handler)(req);
+              if (out.ok()) {
+                auto res = http::response::json(200, bj::serialize(*out));
+                res.set_header("x-amzn-RequestId", random_uuid());
+                return respond(std::move(res));
+              }
+              auto name = req.path_params.count("name") ? req.path_params["name"] : std::string();
+              respond(pipes_error(out.err(), name));
+            });
+          });
+    };
+    route("POST", "/v1/pipes/{name}", &service_impl::create_pipe);
+    route("GET", "/v1/pipes/{name}", &service_impl::describe_pipe);
+    route("PUT", "/v1/pipes/{name}", &service_impl::update_pipe);
+    route("DELETE", "/v1/pipes/{name}", &service_impl::delete_pipe);
+    route("GET", "/v1/pipes", &service_impl::list_pipes);
+    route("POST", "/v1/pipes/{name}/start", &service_impl::start_pipe);
+    route("POST", "/v1/pipes/{name}/stop", &service_impl::stop_pipe);
+  }
+
+  std::string pipe_arn(const std::string& name) const {
+    return fmt::format("arn:aws:pipes:{}:{}:pipe/{}", options_.region, options_.account_id, name);
+  }
+
+  std::optional<pipe_def> find_pipe(const std::string& name) const {
+    std::shared_lock lock(table_mutex_);
+    if (auto it = pipes_.find(name); it != pipes_.end()) return it->second;
+    return std::nullopt;
+  }
+
+  static api_result<bj::object> pipe_body(const http::request& req) {
+    if (req.body.empty()) return bj::object{};
+    boost::system::error_code ec;
+    bj::parse_options limits;
+    limits.max_depth = 64;
+    auto parsed = bj::parse(req.body, ec, {}, limits);
+    if (ec || !parsed.is_object()) {
+      return validation_error("The request body is not a JSON object");
+    }
+    return std::move(parsed.get_object());
+  }
+
+  api_result<pipe_def> existing_pipe(const http::request& req) const {
+    auto it = req.path_params.find("name");
+    auto name = it == req.path_params.end() ? std::string() : it->second;
+    auto pipe = find_pipe(name);
+    if (!pipe)
+      return api_error{"NotFoundException", fmt::format("Pipe {} does not exist.", name), 404};
+    return *pipe;
+  }
+
+  // What this instance sees of a pipe: its runner's state, or where it is going.
+  std::pair<std::string, std::string> current_state(const pipe_def& pipe) {
+    std::lock_guard lock(runners_mutex_);
+    auto it = pipe_runners_.find(pipe.name);
+    bool running = it != pipe_runners_.end();
+    std::string reason;
+    if (auto f = pipe_failures_.find(pipe.name); f != pipe_failures_.end()) reason = f->second;
+    if (pipe.desired_state == "STOPPED") return {running ? "STOPPING" : "STOPPED", ""};
+    if (running) {
+      if (it->second.settings != bj::serialize(to_json(pipe))) return {"UPDATING", ""};
+      return {"RUNNING", it->second.runner->state_reason()};
+    }
+    if (!reason.empty()) return {"START_FAILED", reason};
+    return {"STARTING", ""};
+  }
+
+  bj::object pipe_summary(const pipe_def& pipe, const std::string& state) const {
+    return bj::object{{"Arn", pipe_arn(pipe.name)},         {"Name", pipe.name},
+                      {"DesiredState", pipe.desired_state}, {"CurrentState", state},
+                      {"CreationTime", pipe.created},       {"LastModifiedTime", pipe.modified}};
+  }
+
+  // The API destinations and functions a pipe names exist here (otherwise every batch
+  // would fail for good).
+  std::optional<api_error> check_references(const pipe_def& pipe) const {
+    auto plan = plan_pipe(pipe);
+    if (!plan.ok()) return plan.err();
+    if (plan->source.kind == pipe_source_kind::msk && options_.backbone_arn) {
+      // The cluster part of the ARN (its id differs between a fresh embedded broker and
+      // the one a script was written against, so only the name counts).
+      auto backbone = options_.backbone_arn();
+      auto cluster = backbone.substr(0, backbone.rfind('/') + 1);
+      if (!cluster.empty() && !pipe.source.starts_with(cluster)) {
+        auto problem = fmt::format(
+            "Source names another cluster than the one Wharf serves ({}<id>); pipes read the "
+            "backbone only",
+            cluster);
+        api_error err = validation_error("1 validation error detected: " + problem);
+        err.fields = {{"Source", problem}};
+        return err;
+      }
+    }
+    std::vector<std::pair<std::string, const pipe_endpoint*>> endpoints{{"Target", &plan->target}};
+    if (plan->enrichment) endpoints.emplace_back("Enrichment", &*plan->enrichment);
+    for (const auto& [member, e] : endpoints) {
+      std::string problem;
+      if (e->kind == target_kind::http && !e->name.starts_with("http://") &&
+          !e->name.starts_with("https://") && !destinations_.count(e->name)) {
+        problem = fmt::format(
+            "{} names the API destination {}, which router.api_destinations "
+            "does not declare",
+            member, e->name);
+      } else if (e->kind == target_kind::function &&
+                 (!options_.function_exists || !options_.function_exists(e->name))) {
+        problem = fmt::format(
+            "{} names the function {}, which the config file's functions "
+            "do not declare (or triggers are off)",
+            member, e->name);
+      }
+      if (!problem.empty()) {
+        api_error err = validation_error("1 validation error detected: " + problem);
+        err.fields = {{member, problem}};
+        return err;
+      }
+    }
+    return std::nullopt;
+  }
+
+  status write_pipe(const pipe_def& pipe) {
+    auto s = store_->write({{"pipe/" + pipe.name, bj::serialize(to_json(pipe))}});
+    wake_.notify_all();
+    return s;
+  }
+
+  api_result<bj::value> create_pipe(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto body, pipe_body(req));
+    auto name = req.path_params.at("name");
+    WHARF_ASSIGN_OR_RETURN(auto pipe, parse_create_pipe(name, body));
+    if (auto problem = check_references(pipe)) return *problem;
+    auto lock = store_->write_lock();
+    if (find_pipe(name)) {
+      return api_error{"ConflictException", fmt::format("Pipe {} already exists.", name), 409};
+    }
+    pipe.created = pipe.modified = epoch_seconds();
+    if (auto s = write_pipe(pipe); !s.ok()) return store_failed(s.err());
+    return bj::value(pipe_summary(pipe, "CREATING"));
+  }
+
+  api_result<bj::value> describe_pipe(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto pipe, existing_pipe(req));
+    auto [state, reason] = current_state(pipe);
+    auto out = pipe_summary(pipe, state);
+    if (!reason.empty()) out["StateReason"] = reason.substr(0, 512);
+    out["Source"] = pipe.source;
+    out["SourceParameters"] = pipe.source_parameters;
+    if (!pipe.description.empty()) out["Description"] = pipe.description;
+    if (!pipe.enrichment.empty()) out["Enrichment"] = pipe.enrichment;
+    out["EnrichmentParameters"] = pipe.enrichment_parameters;
+    out["Target"] = pipe.target;
+    out["TargetParameters"] = pipe.target_parameters;
+    out["RoleArn"] = pipe.role_arn;
+    out["Tags"] = pipe.tags;
+    return bj::value(std::move(out));
+  }
+
+  api_result<bj::value> list_pipes(const http::request& req) {
+    auto param = [&](std::string_view key) {
+      auto v = req.query_param(key);
+      return v ? std::string(*v) : std::string();
+    };
+    std::size_t start = 0, limit = 100;
+    if (auto token = param("NextToken"); !token.empty()) {
+      try {
+        start = std::stoul(token);
+      } catch (const std::exception&) {
+        return validation_error("NextToken is not one this API handed out");
+      }
+    }
+    if (auto l = param("Limit"); !l.empty()) {
+      int n = 0;
+      try {
+        n = std::stoi(l);
+      } catch (const std::exception&) {
+      }
+      if (n < 1 || n > 100) {
+        api_error e = validation_error(
+            "1 validation error detected: Value at 'Limit' failed to satisfy constraint: Member "
+            "must have value between 1 and 100");
+        e.fields = {{"Limit", "Member must have value between 1 and 100"}};
+        return e;
+      }
+      limit = static_cast<std::size_t>(n);
+    }
+    auto name_prefix = param("NamePrefix"), desired = param("DesiredState"),
+         current = param("CurrentState"), source_prefix = param("SourcePrefix"),
+         target_prefix = param("TargetPrefix");
+    std::vector<pipe_def> all;
+    {
+      std::shared_lock lock(table_mutex_);
+      for (const auto& [name, pipe] : pipes_) all.push_back(pipe);
+    }
+    bj::array items;
+    std::size_t index = 0;
+    bool more = false;
+    for (const auto& pipe : all) {
+      if (!pipe.name.starts_with(name_prefix) || !pipe.source.starts_with(source_prefix) ||
+          !pipe.target.starts_with(target_prefix)) {
+        continue;
+      }
+      if (!desired.empty() && pipe.desired_state != desired) continue;
+      auto [state, reason] = current_state(pipe);
+      if (!current.empty() && state != current) continue;
+      if (index++ < start) continue;
+      if (items.size() == limit) {
+        more = true;
+        break;
+      }
+      auto summary = pipe_summary(pipe, state);
+      if (!reason.empty()) summary["StateReason"] = reason.substr(0, 512);
+      summary["Source"] = pipe.source;
+      summary["Target"] = pipe.target;
+      if (!pipe.enrichment.empty()) summary["Enrichment"] = pipe.enrichment;
+      items.push_back(std::move(summary));
+    }
+    bj::object out{{"Pipes", std::move(items)}};
+    if (more) out["NextToken"] = std::to_string(start + limit);
+    return bj::value(std::move(out));
+  }
+
+  api_result<bj::value> update_pipe(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto body, pipe_body(req));
+    auto lock = store_->write_lock();
+    WHARF_ASSIGN_OR_RETURN(auto existing, existing_pipe(req));
+    WHARF_ASSIGN_OR_RETURN(auto pipe, parse_update_pipe(existing, body));
+    if (auto problem = check_references(pipe)) return *problem;
+    pipe.modified = epoch_seconds();
+    if (auto s = write_pipe(pipe); !s.ok()) return store_failed(s.err());
+    return bj::value(pipe_summary(pipe, "UPDATING"));
+  }
+
+  api_result<bj::value> delete_pipe(const http::request& req) {
+    auto lock = store_->write_lock();
+    WHARF_ASSIGN_OR_RETURN(auto pipe, existing_pipe(req));
+    if (auto s = store_->write({{"pipe/" + pipe.name, std::nullopt}}); !s.ok()) {
+      return store_failed(s.err());
+    }
+    wake_.notify_all();
+    auto out = pipe_summary(pipe, "DELETING");
+    out["DesiredState"] = "DELETED";
+    return bj::value(std::move(out));
+  }
+
+  api_result<bj::value> set_pipe_state(const http::request& req, const char* desired,
+                                       const char* transition) {
+    auto lock = store_->write_lock();
+    WHARF_ASSIGN_OR_RETURN(auto pipe, existing_pipe(req));
+    if (pipe.desired_state != desired) {
+      pipe.desired_state = desired;
+      pipe.modified = epoch_seconds();
+      if (auto s = write_pipe(pipe); !s.ok()) return store_failed(s.err());
+    }
+    return bj::value(pipe_summary(pipe, transition));
+  }
+  api_result<bj::value> start_pipe(const http::request& r) {
+    return set_pipe_state(r, "RUNNING", "STARTING");
+  }
+  api_result<bj::value> stop_pipe(const http::request& r) {
+    return set_pipe_state(r, "STOPPED", "STOPPING");
+  }
+
   // --- storage and the runners -----------------------------------------------------
 
   void apply(const kc::log_entry& entry) {
@@ -680,6 +1019,23 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
         buses_.erase(name);
       } else if (auto v = bus_from_json(bj::parse(*entry.value)); v.ok()) {
         buses_[name] = *v;
+      }
+    } else if (entry.key.starts_with("pipe/")) {
+      auto name = entry.key.substr(5);
+      if (!entry.value) {
+        deactivate_pipe(name);
+        pipes_.erase(name);
+      } else {
+        boost::system::error_code ec;
+        auto parsed = bj::parse(*entry.value, ec);
+        auto pipe = ec ? result<pipe_def>(make_error(errc::parse_error, "not JSON"))
+                       : pipe_from_json(parsed);
+        if (pipe.ok()) {
+          if (pipe->desired_state != "RUNNING") deactivate_pipe(name);
+          pipes_[name] = std::move(*pipe);
+        } else {
+          log_->warn("router: skipped an unreadable pipe {}: {}", entry.key, pipe.err().message());
+        }
       }
     } else if (entry.key.starts_with("rule/")) {
       auto rest = entry.key.substr(5);
@@ -709,6 +1065,11 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
   void deactivate(const std::pair<std::string, std::string>& key) {
     std::lock_guard lock(active_mutex_);
     if (auto it = active_.find(key); it != active_.end()) it->second->store(false);
+  }
+
+  void deactivate_pipe(const std::string& name) {
+    std::lock_guard lock(active_mutex_);
+    if (auto it = active_pipes_.find(name); it != active_pipes_.end()) it->second->store(false);
   }
 
   void run() {
@@ -755,6 +1116,9 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
       }
     }
     if (auto declared = apply_declared(store); !declared.ok()) {
+      log_->error("router: {}", declared.err().message());
+    }
+    if (auto declared = apply_declared_pipes(store); !declared.ok()) {
       log_->error("router: {}", declared.err().message());
     }
     std::lock_guard lock(mutex_);
@@ -810,7 +1174,37 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
     return {};
   }
 
+  // Pipes from the config file; a stored pipe keeps its creation time and desired state
+  // unless the file sets one.
+  status apply_declared_pipes(kc::compacted_log& store) {
+    if (options_.pipes_json.empty()) return {};
+    auto v = bj::parse(options_.pipes_json);
+    if (!v.is_object()) return {};
+    for (const auto& [name, body] : v.get_object()) {
+      WHARF_ASSIGN_OR_RETURN(auto request,
+                             declared_pipe_request(std::string(name), body, options_.account_id));
+      auto parsed = parse_create_pipe(std::string(name), request);
+      if (!parsed.ok()) {
+        return make_error(errc::invalid_argument, "router.pipes.{}: {}", std::string(name),
+                          parsed.err().text);
+      }
+      auto pipe = std::move(*parsed);
+      pipe.declared_in_config = true;
+      auto existing = find_pipe(pipe.name);
+      if (existing && !request.contains("DesiredState")) {
+        pipe.desired_state = existing->desired_state;
+      }
+      pipe.created = existing ? existing->created : epoch_seconds();
+      pipe.modified = existing ? existing->modified : pipe.created;
+      if (existing && bj::serialize(to_json(*existing)) == bj::serialize(to_json(pipe))) continue;
+      pipe.modified = epoch_seconds();
+      WHARF_RETURN_IF_ERROR(store.write({{"pipe/" + pipe.name, bj::serialize(to_json(pipe))}}));
+    }
+    return {};
+  }
+
   void reconcile() {
+    reconcile_pipes();
     std::map<std::pair<std::string, std::string>, rule_def> wanted;
     {
       std::shared_lock lock(table_mutex_);
@@ -872,6 +1266,69 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
     }
   }
 
+  void reconcile_pipes() {
+    std::map<std::string, pipe_def> wanted;
+    {
+      std::shared_lock lock(table_mutex_);
+      for (const auto& [name, pipe] : pipes_) {
+        if (pipe.desired_state == "RUNNING") wanted[name] = pipe;
+      }
+    }
+    std::lock_guard lock(runners_mutex_);
+    for (auto it = pipe_runners_.begin(); it != pipe_runners_.end();) {
+      auto w = wanted.find(it->first);
+      if (w == wanted.end() || bj::serialize(to_json(w->second)) != it->second.settings) {
+        it->second.runner->stop();
+        it = pipe_runners_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = pipe_failures_.begin(); it != pipe_failures_.end();) {
+      it = wanted.count(it->first) ? std::next(it) : pipe_failures_.erase(it);
+    }
+    for (const auto& [name, pipe] : wanted) {
+      if (pipe_runners_.count(name)) continue;
+      auto plan = plan_pipe(pipe);
+      if (!plan.ok()) {
+        pipe_failures_[name] = plan.err().text;
+        continue;
+      }
+      if (auto problem = check_references(pipe)) {
+        if (!pipe_failures_.count(name)) log_->warn("pipe {}: {}", name, problem->text);
+        pipe_failures_[name] = problem->text;
+        continue;
+      }
+      pipe_runner_settings s;
+      s.pipe_name = name;
+      s.pipe_arn = pipe_arn(name);
+      s.plan = std::move(*plan);
+      s.group_id = s.plan.source.consumer_group.empty() ? "wharf-pipes." + name
+                                                        : s.plan.source.consumer_group;
+      s.account = options_.account_id;
+      s.region = options_.region;
+      s.bus_topic_prefix = options_.bus_topic_prefix;
+      s.destinations = destinations_;
+      s.call_function = options_.call_function;
+      s.retry_backoff = options_.retry_backoff;
+      s.retry_backoff_max = options_.retry_backoff_max;
+      {
+        std::lock_guard active_lock(active_mutex_);
+        active_pipes_[name] = s.active;
+      }
+      auto topic = s.plan.source.topic;
+      auto started = pipe_runner::start(std::move(s), kafka_, metrics_);
+      if (!started.ok()) {
+        pipe_failures_[name] = started.err().message();
+        log_->warn("pipe {}: cannot start: {}", name, started.err().message());
+        continue;
+      }
+      pipe_failures_.erase(name);
+      pipe_runners_[name] = running_pipe{std::move(*started), bj::serialize(to_json(pipe))};
+      log_->info("pipe {} from topic {}: running", name, topic);
+    }
+  }
+
   service_options options_;
   kc::cluster& kafka_;
   metrics::registry* metrics_;
@@ -889,20 +1346,57 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
   mutable std::shared_mutex table_mutex_;
   std::map<std::string, bus_def> buses_;
   std::map<std::pair<std::string, std::string>, rule_def> rules_;
+  std::map<std::string, pipe_def> pipes_;
 
   std::mutex runners_mutex_;
   std::map<std::pair<std::string, std::string>, running> runners_;
+  std::map<std::string, running_pipe> pipe_runners_;
+  std::map<std::string, std::string> pipe_failures_;  // why a pipe could not start here
   std::mutex active_mutex_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<std::atomic<bool>>> active_;
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> active_pipes_;
 };
 
 }  // namespace
 
 std::vector<std::string> check_config(const std::string& rules_json,
-                                      const std::string& api_destinations_json) {
+                                      const std::string& api_destinations_json,
+                                      const std::string& pipes_json) {
   std::vector<std::string> problems;
   if (auto d = parse_api_destinations(api_destinations_json); !d.ok()) {
     problems.push_back(d.err().message());
+  }
+  if (!pipes_json.empty()) {
+    boost::system::error_code ec;
+    auto v = bj::parse(pipes_json, ec);
+    if (ec || !(v.is_object() || v.is_null())) {
+      problems.push_back("router.pipes must be a mapping of names to pipes");
+    } else if (v.is_object()) {
+      for (const auto& [name, body] : v.get_object()) {
+        auto request = declared_pipe_request(std::string(name), body, "000000000000");
+        if (!request.ok()) {
+          problems.push_back(request.err().message());
+          continue;
+        }
+        auto parsed = parse_create_pipe(std::string(name), *request);
+        if (!parsed.ok()) {
+          problems.push_back(
+              fmt::format("router.pipes.{}: {}", std::string(name), parsed.err().text));
+          continue;
+        }
+        auto plan = plan_pipe(*parsed);
+        auto destinations = parse_api_destinations(api_destinations_json);
+        if (!plan.ok() || !destinations.ok()) continue;
+        for (const auto* e : {&plan->target, plan->enrichment ? &*plan->enrichment : nullptr}) {
+          if (e && e->kind == target_kind::http && !e->name.starts_with("http://") &&
+              !e->name.starts_with("https://") && !destinations->count(e->name)) {
+            problems.push_back(fmt::format(
+                "router.pipes.{}: the API destination {} is not in router.api_destinations",
+                std::string(name), e->name));
+          }
+        }
+      }
+    }
   }
   if (rules_json.empty()) return problems;
   boost::system::error_code ec;
@@ -944,7 +1438,8 @@ std::vector<std::string> check_config(const std::string& rules_json,
 
 result<std::unique_ptr<service>> service::start(service_options options, kc::cluster& kafka,
                                                 metrics::registry* metrics) {
-  auto problems = check_config(options.rules_json, options.api_destinations_json);
+  auto problems =
+      check_config(options.rules_json, options.api_destinations_json, options.pipes_json);
   if (!problems.empty()) return make_error(errc::invalid_argument, "{}", problems.front());
   WHARF_ASSIGN_OR_RETURN(auto destinations, parse_api_destinations(options.api_destinations_json));
   auto impl =

@@ -3,7 +3,9 @@
 // reading its bus (or a plain Kafka topic), matching each event against its pattern and
 // delivering it to its targets (Kafka topics, HTTP endpoints, Wharf functions, other
 // buses) with retries and a dead-letter topic. Buses and rules live in a compacted topic;
-// EventBridge's JSON 1.1 API is served at POST / on the admin listener.
+// EventBridge's JSON 1.1 API is served at POST / on the admin listener. Pipes (a Kafka
+// topic -> filter -> enrichment -> target, with Pipes' REST API at /v1/pipes) live in
+// the same topic and run beside the rules.
 #pragma once
 
 #include <chrono>
@@ -40,16 +42,25 @@ struct service_options {
   int bus_partitions = -1;                      // -1: the cluster's default
   std::string rules_json;                       // the config file's router.rules
   std::string api_destinations_json;            // the config file's router.api_destinations
+  std::string pipes_json;                       // the config file's router.pipes
   std::chrono::milliseconds retry_backoff{1'000};
   std::chrono::milliseconds retry_backoff_max{60'000};
   std::chrono::milliseconds timeout{10'000};  // Kafka writes
   function_invoker invoke_function;
+  // How a pipe's enrichment (or function target) calls a Wharf function and gets its result.
+  std::function<result<std::string>(const std::string& name, const std::string& input)>
+      call_function;
   std::function<bool(const std::string&)> function_exists;
+  // The backbone's MSK-style ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<id>),
+  // empty until known: a pipe's MSK source must name this cluster. Unset: any does.
+  std::function<std::string()> backbone_arn;
 };
 
-// Problems in router.rules and router.api_destinations, for `wharf config check`.
+// Problems in router.rules, router.api_destinations and router.pipes, for `wharf config
+// check`.
 std::vector<std::string> check_config(const std::string& rules_json,
-                                      const std::string& api_destinations_json);
+                                      const std::string& api_destinations_json,
+                                      const std::string& pipes_json = {});
 
 class service {
  public:

@@ -3,10 +3,8 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <future>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <set>
 #include <thread>
 
@@ -16,10 +14,10 @@
 #include <boost/json/serialize.hpp>
 
 #include "base/logging.h"
-#include "http/client.h"
 #include "kafka/client/cluster.h"
 #include "metrics/registry.h"
 #include "pattern/pattern.h"
+#include "services/router/delivery.h"
 
 namespace wharf::router {
 
@@ -38,42 +36,10 @@ struct target_metrics {
   metrics::histogram* latency = nullptr;
 };
 
-struct delivery_outcome {
-  bool ok = true;
-  bool retryable = true;
-  std::string code;
-  std::string message;
-};
-
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// Queues one record; the future holds its delivery report's outcome.
-std::future<delivery_outcome> produce_async(kc::cluster& kafka, kc::outgoing_record record) {
-  auto promise = std::make_shared<std::promise<delivery_outcome>>();
-  auto future = promise->get_future();
-  auto queued = kafka.shared_producer().produce(
-      std::move(record), [promise](kc::result<kc::delivery_report> report) {
-        if (report.ok()) {
-          promise->set_value({});
-        } else {
-          promise->set_value({false, report.err().retriable() || report.err().is_local(),
-                              "KAFKA_" + report.err().name(), report.err().message()});
-        }
-      });
-  if (!queued.ok()) {
-    promise->set_value(
-        {false, true, "KAFKA_" + queued.err().name(), std::string(queued.err().message())});
-  }
-  return future;
-}
-
-// Produces one record and waits for its delivery report.
-delivery_outcome produce_and_wait(kc::cluster& kafka, kc::outgoing_record record) {
-  return produce_async(kafka, std::move(record)).get();
 }
 
 // Records taken from one poll before their Kafka writes are awaited together: one record
@@ -311,7 +277,6 @@ class runner_impl final : public rule_runner {
     if (auto* id = event.get_object().if_contains("id"); id && id->is_string()) {
       event_id = std::string(id->get_string());
     }
-    static thread_local std::mt19937_64 rng(std::random_device{}());
     int attempt = 0;
     while (true) {
       m.invocations->inc();
@@ -328,15 +293,10 @@ class runner_impl final : public rule_runner {
       } else if (now_ms() - ingestion_ms >= t.maximum_event_age.count() * 1000) {
         exhausted = "MaximumEventAgeInSeconds";
       } else {
-        // Exponential backoff with full jitter, capped.
-        auto ceiling =
-            std::min<std::int64_t>(settings_.retry_backoff_max.count(),
-                                   settings_.retry_backoff.count() << std::min(attempt, 20));
-        std::uniform_int_distribution<std::int64_t> jitter(ceiling / 2,
-                                                           std::max<std::int64_t>(ceiling, 1));
+        auto delay = retry_delay(attempt, settings_.retry_backoff, settings_.retry_backoff_max);
         log_->debug("rule {} target {}: {} ({}); retry {} in {} ms", settings_.rule.name, t.id,
-                    outcome.message, outcome.code, attempt + 1, ceiling);
-        if (!sleep_for(std::chrono::milliseconds(jitter(rng)))) return false;
+                    outcome.message, outcome.code, attempt + 1, delay.count());
+        if (!sleep_for(delay)) return false;
         ++attempt;
         m.retries->inc();
         continue;
@@ -426,44 +386,9 @@ class runner_impl final : public rule_runner {
   }
 
   delivery_outcome deliver_http(const target_spec& t, const std::string& input) {
-    http::client_request req;
-    const api_destination* destination = nullptr;
-    if (t.name.starts_with("http://") || t.name.starts_with("https://")) {
-      req.url = t.name;
-      req.method = "POST";
-    } else {
-      auto it = settings_.destinations.find(t.name);
-      if (it == settings_.destinations.end()) {
-        return {false, false, "RESOURCE_NOT_FOUND",
-                fmt::format("no API destination {} in router.api_destinations", t.name)};
-      }
-      destination = &it->second;
-      req.url = destination->url;
-      req.method = destination->method;
-      req.timeout = destination->timeout;
-      req.headers = destination->headers;
-      throttle(*destination);
-    }
-    if (!t.query_parameters.empty()) {
-      std::string query;
-      for (const auto& [k, v] : t.query_parameters) {
-        query += (query.empty() ? "" : "&") + http::percent_encode_segment(k) + "=" +
-                 http::percent_encode_segment(v);
-      }
-      req.url += (req.url.find('?') == std::string::npos ? "?" : "&") + query;
-    }
-    for (const auto& h : t.header_parameters) req.headers.push_back(h);
-    req.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
-    req.headers.emplace_back("User-Agent", "Amazon/EventBridge/ApiDestinations");
-    if (req.method != "GET" && req.method != "HEAD") req.body = input;
-    auto res = http::send(req);
-    if (!res.ok()) return {false, true, "SDK_CLIENT_ERROR", res.err().message()};
-    int code = res->status;
-    if (code >= 200 && code < 300) return {};
-    // EventBridge retries 401, 407, 409, 429 and 5xx; other answers are final.
-    bool retryable = code == 401 || code == 407 || code == 409 || code == 429 || code >= 500;
-    return {false, retryable, fmt::format("HTTP_{}", code),
-            fmt::format("{} answered {}: {}", req.url, code, res->body.substr(0, 256))};
+    http_delivery call{t.name, t.header_parameters, t.query_parameters, input};
+    return call_http(settings_.destinations, call,
+                     [this](const api_destination& d) { throttle(d); });
   }
 
   // Spaces calls to an API destination at its invocation rate (within this rule).

@@ -75,6 +75,8 @@ struct record_view {
   std::int64_t timestamp_ms = 0;
   std::optional<std::string> key;
   std::optional<std::string> value;
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers = {};
+  bool log_append_time = false;
 };
 boost::json::value event_from_record(const record_view& record, const std::string& account,
                                      const std::string& region);

@@ -308,6 +308,14 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     return fmt::format("{}: {}", outcome.error_type, outcome.error_message);
   }
 
+  result<std::string> call_function(const std::string& name, const std::string& event) {
+    auto it = functions_.find(name);
+    if (it == functions_.end()) return make_error(errc::not_found, "no function {}", name);
+    auto outcome = it->second->invoke(event, random_uuid());
+    if (outcome.ok()) return std::move(outcome.payload);
+    return make_error(errc::io_error, "{}: {}", outcome.error_type, outcome.error_message);
+  }
+
   void add_routes(http::router& r) override {
     auto self = shared_from_this();
     auto guarded = [self](auto fn) {
@@ -900,6 +908,9 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
     std::optional<std::string> invoke_function(const std::string& name,
                                                const std::string& event) override {
       return impl->invoke_function(name, event);
+    }
+    result<std::string> call_function(const std::string& name, const std::string& event) override {
+      return impl->call_function(name, event);
     }
   };
   return std::unique_ptr<service>(std::make_unique<holder>(std::move(impl)));

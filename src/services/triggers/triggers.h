@@ -71,6 +71,8 @@ class service {
   virtual bool has_function(const std::string& name) const = 0;
   virtual std::optional<std::string> invoke_function(const std::string& name,
                                                      const std::string& event) = 0;
+  // The same, returning the function's result (a pipe's enrichment needs it).
+  virtual result<std::string> call_function(const std::string& name, const std::string& event) = 0;
 };
 
 }  // namespace wharf::triggers
