@@ -628,6 +628,7 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     if (f.is_package()) {
       dir = code_dir(f);
       std::error_code ec;
+      std::lock_guard unpacking(unpack_mutex_);  // the API and the reconciler, one at a time
       if (!std::filesystem::exists(dir / ".complete", ec)) {
         std::string fetched;
         if (zip.empty()) {
@@ -886,7 +887,7 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     WHARF_ASSIGN_OR_RETURN(auto parsed, parse_create_function(body));
     if (!options_.allow_api_commands) return commands_refused();
     auto lock = log_open_->write_lock();
-    if (lookup(parsed.function.name)) {
+    if (lookup(parsed.function.name) || stored_record(parsed.function.name)) {
       return api_error{"ResourceConflictException", 409,
                        "Function already exist: " + parsed.function.name};
     }
@@ -1368,7 +1369,8 @@ class service_impl final : public service, public std::enable_shared_from_this<s
   // Functions by name, looked up by runners, the router and the API from any thread.
   mutable std::shared_mutex functions_mutex_;
   std::map<std::string, live_function> functions_;
-  std::set<std::string> config_functions_;               // immutable after start
+  std::set<std::string> config_functions_;  // immutable after start
+  std::mutex unpack_mutex_;
   std::map<std::string, std::string> install_problems_;  // reconciler thread only
   std::function<std::vector<std::string>(const std::string&)> function_users_;  // mutex_
   std::map<std::string, declared_cluster> declared_;

@@ -7,9 +7,11 @@ deleting a function in use, changing a config-file function."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -48,7 +50,7 @@ def venv_python_on_path():
     os.environ["PATH"] = before
 
 
-def zip_bytes(members: dict[str, str]) -> bytes:
+def zip_bytes(members: dict[str, str | bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, text in members.items():
@@ -247,17 +249,22 @@ def test_api_functions_survive_a_restart(esm, unique_topic, tmp_path):
     url_name = unique_name("keepurl")
     assert put_url_function(esm, url_name).status_code == 201
     zip_name = unique_name("keepzip")
+    # Incompressible filler, so the code takes several 512 KiB records in the topic.
     esm.lambda_client().create_function(
         FunctionName=zip_name, Runtime="python3.12", Handler="app.handler",
         Role="arn:aws:iam::000000000000:role/x", Timeout=20,
-        Code={"ZipFile": zip_bytes({"app.py": HANDLER_SOURCE})})
+        Code={"ZipFile": zip_bytes({"app.py": HANDLER_SOURCE,
+                                    "filler.txt": base64.b64encode(os.urandom(1_200_000))})})
     esm.create_topic(unique_topic)
     mapping = esm.create_mapping(url_name, unique_topic)
     esm.wait_state(mapping["UUID"], "Enabled")
     esm.produce(unique_topic, [{"value": b"before"}])
     esm.wait_seen(url_name, unique_topic, 1)
 
-    esm.restart()
+    # The code comes back from the triggers topic, even with the unpacked copy gone.
+    esm.stop()
+    shutil.rmtree(esm.workdir / "data" / "functions")
+    esm.start()
     names = [f["FunctionName"] for f in esm.lambda_client().list_functions()["Functions"]]
     assert url_name in names and zip_name in names
     esm.produce(unique_topic, [{"value": b"after"}])
