@@ -115,6 +115,32 @@ TEST_F(UnpackDir, RefusesArchivesOverTheLimits) {
   EXPECT_FALSE(check_zip("not a zip at all").ok());
 }
 
+// Not a fuzzer (see the report): corrupted copies of a valid archive are refused or
+// unpacked, never crash, and never write outside the directory.
+TEST_F(UnpackDir, CorruptedArchivesNeverEscape) {
+  auto zip = make_zip({{"app.py", std::string(2000, 'a')},
+                       {"lib/x.py", "print(1)\n"},
+                       {"bootstrap", "#!/bin/sh\n", 0100755}});
+  std::uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  for (int round = 0; round < 500; ++round) {
+    auto bad = zip;
+    for (int flips = 1 + static_cast<int>(next() % 4); flips > 0; --flips) {
+      bad[next() % bad.size()] = static_cast<char>(next() & 0xff);
+    }
+    auto dir = root_ / "code";
+    (void)check_zip(bad);
+    (void)unpack_zip(bad, dir);
+    for (const auto& entry : fs::directory_iterator(root_)) {
+      EXPECT_EQ(entry.path().filename(), "code") << "round " << round;
+    }
+    fs::remove_all(dir);
+  }
+}
+
 TEST(FunctionSpec, ParsesTheConfigFileShape) {
   auto spec = parse_function_spec(
       "orders", bj::parse(R"({"url": "http://127.0.0.1:9/x", "timeout_s": 5, "concurrency": 3,
