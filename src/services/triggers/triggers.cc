@@ -1,5 +1,6 @@
 #include "services/triggers/triggers.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -1080,8 +1081,18 @@ class service_impl final : public service, public std::enable_shared_from_this<s
       return res;
     };
     if (type == "DryRun") return respond(answer(204));
+    // Each Invoke waits on a thread of its own: bound them, as Lambda throttles.
+    if (invocations_in_flight_->fetch_add(1) >= max_api_invocations) {
+      invocations_in_flight_->fetch_sub(1);
+      return respond(error_answer({"TooManyRequestsException", 429, "Rate Exceeded."}));
+    }
     auto log = log_;
-    auto run = [fn, event = std::move(event), log, name = *name]() {
+    auto in_flight = invocations_in_flight_;
+    auto run = [fn, event = std::move(event), log, name = *name, in_flight]() {
+      struct leave {
+        std::shared_ptr<std::atomic<int>> count;
+        ~leave() { count->fetch_sub(1); }
+      } counted{in_flight};
       auto request_id = random_uuid();
       auto out = fn->invoke(event, request_id);
       if (!out.ok()) {
@@ -1371,6 +1382,8 @@ class service_impl final : public service, public std::enable_shared_from_this<s
   std::map<std::string, live_function> functions_;
   std::set<std::string> config_functions_;  // immutable after start
   std::mutex unpack_mutex_;
+  static constexpr int max_api_invocations = 256;  // Invoke calls waiting at once
+  std::shared_ptr<std::atomic<int>> invocations_in_flight_ = std::make_shared<std::atomic<int>>(0);
   std::map<std::string, std::string> install_problems_;  // reconciler thread only
   std::function<std::vector<std::string>(const std::string&)> function_users_;  // mutex_
   std::map<std::string, declared_cluster> declared_;

@@ -164,6 +164,46 @@ def test_boto3_and_aws_cli_zip_function(esm, tmp_path):
                timeout=10, what="the code directory to go")
 
 
+BOOTSTRAP = """\
+#!/usr/bin/env python3
+# A custom runtime (Lambda's provided.al2023 contract): the Runtime API loop itself.
+import json, os, urllib.request
+api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+while True:
+    with urllib.request.urlopen(f"http://{api}/2018-06-01/runtime/invocation/next") as r:
+        request_id = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(r.read())
+    body = json.dumps({"custom": event, "handler": os.environ["_HANDLER"]}).encode()
+    urllib.request.urlopen(urllib.request.Request(
+        f"http://{api}/2018-06-01/runtime/invocation/{request_id}/response", data=body,
+        method="POST")).read()
+"""
+
+
+def test_custom_runtime_runs_the_zips_bootstrap(esm):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        info = zipfile.ZipInfo("bootstrap")
+        info.create_system = 3  # Unix: external_attr holds the mode
+        info.external_attr = 0o100755 << 16
+        z.writestr(info, BOOTSTRAP)
+    name = unique_name("custom")
+    client = esm.lambda_client()
+    client.create_function(FunctionName=name, Runtime="provided.al2023", Handler="my.handler",
+                           Role="arn:aws:iam::000000000000:role/x", Timeout=20,
+                           Code={"ZipFile": out.getvalue()})
+    res = client.invoke(FunctionName=name, Payload=b'{"n": 7}')
+    assert "FunctionError" not in res, res["Payload"].read()
+    assert json.loads(res["Payload"].read()) == {"custom": {"n": 7}, "handler": "my.handler"}
+    # Without an executable bootstrap the package is refused.
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        client.create_function(FunctionName=unique_name("nobootstrap"), Runtime="provided.al2",
+                               Role="arn:aws:iam::000000000000:role/x",
+                               Code={"ZipFile": zip_bytes({"main.py": "x"})})
+    assert "bootstrap" in str(refused.value)
+    client.delete_function(FunctionName=name)
+
+
 def test_zip_slip_refused(esm):
     client = esm.lambda_client()
     name = unique_name("slip")
