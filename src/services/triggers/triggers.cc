@@ -349,7 +349,11 @@ class service_impl final : public service, public std::enable_shared_from_this<s
 
   request_context context() {
     request_context ctx;
-    ctx.function_exists = [this](const std::string& name) { return lookup(name) != nullptr; };
+    // A stored API function counts before this Wharf has made it (the config file's
+    // mappings are checked as soon as the topic is read).
+    ctx.function_exists = [this](const std::string& name) {
+      return lookup(name) != nullptr || stored_record(name).has_value();
+    };
     ctx.cluster_known = [this](const std::string& arn) {
       return arn_matches_backbone(arn) || declared_cluster_of(arn) != nullptr;
     };
