@@ -90,6 +90,14 @@ def test_url_function_through_the_api_feeds_a_mapping(esm, unique_topic):
     esm.produce(unique_topic, [{"value": f"v{i}".encode()} for i in range(5)])
     esm.wait_seen(name, unique_topic, 5)
 
+    # Replacing the function moves the mapping onto the new instance.
+    replaced = requests.put(f"{esm.admin_url}/wharf/functions/{name}",
+                            json={"url": f"{http_endpoint(esm)}/{name}-v2", "timeout_s": 20},
+                            timeout=30)
+    assert replaced.status_code == 200, replaced.text
+    esm.produce(unique_topic, [{"value": f"w{i}".encode()} for i in range(3)])
+    esm.wait_seen(f"{name}-v2", unique_topic, 3)
+
     # In use by the mapping: refused, naming it.
     refused = requests.delete(f"{esm.admin_url}/2015-03-31/functions/{name}", timeout=30)
     assert refused.status_code == 409 and error_type(refused) == "ResourceConflictException"
