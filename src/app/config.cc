@@ -200,8 +200,9 @@ void declare_options(config::schema& s, wharf_config& c) {
          "(security.protocol=SASL_SSL, sasl.mechanism=PLAIN, ...; a value cannot hold a "
          "comma)");
 
-  declare_listener(s, "admin", c.admin,
-                   "the admin HTTP API (health, metrics, console, Lambda event source mappings)");
+  declare_listener(
+      s, "admin", c.admin,
+      "the admin HTTP API (health, metrics, console, Lambda event source mappings and functions)");
   s.string("aws.region", c.aws.region, "region named in the ARNs of the AWS-shaped APIs");
   s.string("aws.account_id", c.aws.account_id,
            "12-digit account id named in the ARNs of the AWS-shaped APIs");
