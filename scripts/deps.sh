@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   librdkafka-dev libssl-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev
-  libyaml-cpp-dev libcli11-dev libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev
+  libyaml-cpp-dev libcli11-dev libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libzip-dev
   libprotobuf-dev libprotoc-dev protobuf-compiler
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang clang-format libclang-rt-14-dev

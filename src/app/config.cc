@@ -200,8 +200,9 @@ void declare_options(config::schema& s, wharf_config& c) {
          "(security.protocol=SASL_SSL, sasl.mechanism=PLAIN, ...; a value cannot hold a "
          "comma)");
 
-  declare_listener(s, "admin", c.admin,
-                   "the admin HTTP API (health, metrics, console, Lambda event source mappings)");
+  declare_listener(
+      s, "admin", c.admin,
+      "the admin HTTP API (health, metrics, console, Lambda event source mappings and functions)");
   s.string("aws.region", c.aws.region, "region named in the ARNs of the AWS-shaped APIs");
   s.string("aws.account_id", c.aws.account_id,
            "12-digit account id named in the ARNs of the AWS-shaped APIs");
@@ -231,6 +232,13 @@ void declare_options(config::schema& s, wharf_config& c) {
              "wait before retrying a failed batch, doubled per attempt (with jitter)");
   s.duration("triggers.retry_backoff_max", c.triggers.retry_backoff_max,
              "longest wait between retries of a failed batch");
+  s.boolean("triggers.api_functions.allow_commands", c.triggers.api_functions.allow_commands,
+            "let the function API (CreateFunction, PUT /wharf/functions/{name}) create "
+            "functions that run a command or uploaded code (`runtime`, `exec`, a zip "
+            "package): whoever reaches the admin listener can then run programs as Wharf; "
+            "off, the API creates only `url` functions");
+  s.integer("triggers.api_functions.max_concurrency", c.triggers.api_functions.max_concurrency, 1,
+            1000, "the largest `concurrency` a function created through the API may have");
   s.boolean("router.enabled", c.router.enabled,
             "run EventBridge-style event buses and rules and serve EventBridge's API (POST / "
             "with X-Amz-Target: AWSEvents.*) on the admin listener");

@@ -156,6 +156,10 @@ struct wharf_config {
     std::string clusters;  // other Kafka clusters they may read, as JSON
     std::chrono::milliseconds retry_backoff{500};
     std::chrono::milliseconds retry_backoff_max{30'000};
+    struct {
+      bool allow_commands = false;  // may the function API create command/code functions
+      int max_concurrency = 10;     // the largest concurrency of a function made by the API
+    } api_functions;
   } triggers;
 
   struct {

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/config.h"
+#include "app/function_cli.h"
 #include "app/rule_cli.h"
 #include "app/serve.h"
 #include "app/trigger_cli.h"
@@ -58,11 +59,13 @@ int main(int argc, char** argv) {
 
   auto& triggers = wharf::app::trigger_cli::add_to(app);
   auto& rules = wharf::app::rule_cli::add_to(app);
+  auto& functions = wharf::app::function_cli::add_to(app);
 
   CLI11_PARSE(app, argc, argv);
 
   if (int rc = triggers.run_if_parsed(); rc >= 0) return rc;
   if (int rc = rules.run_if_parsed(); rc >= 0) return rc;
+  if (int rc = functions.run_if_parsed(); rc >= 0) return rc;
 
   if (version->parsed()) {
     std::cout << "wharf " << wharf::version_string << " (" << wharf::git_revision << ")\n";

@@ -241,6 +241,9 @@ int serve(const wharf_config& config) {
     opts.clusters_json = config.triggers.clusters;
     opts.retry_backoff = config.triggers.retry_backoff;
     opts.retry_backoff_max = config.triggers.retry_backoff_max;
+    opts.data_dir = config.broker.data_dir;
+    opts.allow_api_commands = config.triggers.api_functions.allow_commands;
+    opts.api_max_concurrency = config.triggers.api_functions.max_concurrency;
     auto started_triggers = triggers::service::start(runtime, opts, *kafka_cluster, &metrics);
     if (!started_triggers) return fail(started_triggers.err().with_context("triggers").message());
     trigger_service = std::move(*started_triggers);
@@ -275,6 +278,11 @@ int serve(const wharf_config& config) {
     auto started_router = router::service::start(opts, *kafka_cluster, &metrics);
     if (!started_router) return fail(started_router.err().with_context("router").message());
     router_service = std::move(*started_router);
+    if (trigger_service) {
+      auto* rs = router_service.get();
+      trigger_service->set_function_users(
+          [rs](const std::string& name) { return rs->rules_using_function(name); });
+    }
     auto* r = router_service.get();
     health.add("router", [r] { return r->ready(); });
   }

@@ -186,6 +186,21 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
     return store_ != nullptr;
   }
 
+  std::vector<std::string> rules_using_function(const std::string& name) const {
+    std::vector<std::string> out;
+    std::shared_lock lock(table_mutex_);
+    for (const auto& [key, rule] : rules_) {
+      for (const auto& t : rule.targets) {
+        auto parsed = parse_target(t);
+        if (parsed.ok() && parsed->kind == target_kind::function && parsed->name == name) {
+          out.push_back(key.first + "/" + key.second);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
   void shutdown() {
     {
       std::lock_guard lock(mutex_);
@@ -521,8 +536,9 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
         failed.push_back(bj::object{
             {"TargetId", id},
             {"ErrorCode", "InvalidArgument"},
-            {"ErrorMessage",
-             fmt::format("No function {} in the config file's functions section", parsed->name)}});
+            {"ErrorMessage", fmt::format("No function {} (in the config file's functions section "
+                                         "or created through the function API)",
+                                         parsed->name)}});
         continue;
       }
       auto same_id = [&](const bj::object& t) { return string_member(t, "Id") == id; };
@@ -1453,6 +1469,9 @@ result<std::unique_ptr<service>> service::start(service_options options, kc::clu
     void add_routes(http::router& routes) override { impl->add_routes(routes); }
     bool ready() const override { return impl->ready(); }
     void shutdown() override { impl->shutdown(); }
+    std::vector<std::string> rules_using_function(const std::string& name) const override {
+      return impl->rules_using_function(name);
+    }
   };
   return std::unique_ptr<service>(std::make_unique<holder>(std::move(impl)));
 }

@@ -74,6 +74,9 @@ class service {
   virtual void add_routes(http::router& routes) = 0;
   virtual bool ready() const = 0;
   virtual void shutdown() = 0;
+  // The rules ("<bus>/<rule>") with a target invoking the Wharf function name, so that
+  // the function API can refuse to delete a function still in use.
+  virtual std::vector<std::string> rules_using_function(const std::string& name) const = 0;
 };
 
 }  // namespace wharf::router

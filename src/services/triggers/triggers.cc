@@ -1,6 +1,9 @@
 #include "services/triggers/triggers.h"
 
+#include <atomic>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -22,6 +25,7 @@
 #include "metrics/registry.h"
 #include "services/triggers/event_source_mapping.h"
 #include "services/triggers/filters.h"
+#include "services/triggers/function_api.h"
 #include "services/triggers/functions.h"
 #include "services/triggers/mapping_runner.h"
 
@@ -33,6 +37,7 @@ namespace kc = kafka::client;
 namespace {
 
 constexpr std::string_view mappings_path = "/2015-03-31/event-source-mappings";
+constexpr std::string_view functions_path = "/2015-03-31/functions";
 
 // --- functions from the config file ------------------------------------------------
 
@@ -53,70 +58,6 @@ result<std::vector<std::string>> string_list(const bj::value& v, const std::stri
   return out;
 }
 
-result<function_spec> parse_function(const std::string& name, const bj::value& v) {
-  if (!v.is_object()) {
-    return make_error(errc::invalid_argument, "functions.{} must be a mapping", name);
-  }
-  function_spec spec;
-  spec.name = name;
-  int kinds = 0;
-  for (const auto& [key, value] : v.get_object()) {
-    std::string where = fmt::format("functions.{}.{}", name, std::string(key));
-    if (key == "url") {
-      if (!value.is_string()) return make_error(errc::invalid_argument, "{} must be a URL", where);
-      spec.url = std::string(value.get_string());
-      ++kinds;
-    } else if (key == "runtime") {
-      WHARF_ASSIGN_OR_RETURN(spec.runtime, string_list(value, where));
-      ++kinds;
-    } else if (key == "exec") {
-      WHARF_ASSIGN_OR_RETURN(spec.exec, string_list(value, where));
-      ++kinds;
-    } else if (key == "handler") {
-      if (!value.is_string()) return make_error(errc::invalid_argument, "{} must be text", where);
-      spec.handler = std::string(value.get_string());
-    } else if (key == "timeout_s" || key == "concurrency" || key == "memory_mb") {
-      if (!value.is_int64() || value.get_int64() < 1) {
-        return make_error(errc::invalid_argument, "{} must be a positive whole number", where);
-      }
-      auto n = value.get_int64();
-      if (key == "timeout_s") {
-        if (n > 900) return make_error(errc::invalid_argument, "{} is at most 900 (15 min)", where);
-        spec.timeout = std::chrono::seconds(n);
-      } else if (key == "concurrency") {
-        if (n > 1000) return make_error(errc::invalid_argument, "{} is at most 1000", where);
-        spec.concurrency = static_cast<int>(n);
-      } else {
-        if (n < 128 || n > 10'240) {
-          return make_error(errc::invalid_argument, "{} is between 128 and 10240", where);
-        }
-        spec.memory_mb = static_cast<int>(n);
-      }
-    } else if (key == "environment") {
-      if (!value.is_object()) {
-        return make_error(errc::invalid_argument, "{} must be a mapping of names to values", where);
-      }
-      for (const auto& [k, e] : value.get_object()) {
-        spec.environment[std::string(k)] =
-            e.is_string() ? std::string(e.get_string()) : bj::serialize(e);
-      }
-    } else if (key == "working_directory") {
-      if (!value.is_string()) return make_error(errc::invalid_argument, "{} must be a path", where);
-      spec.working_directory = std::string(value.get_string());
-    } else {
-      return make_error(errc::invalid_argument,
-                        "{}: unknown setting (url, runtime, exec, handler, timeout_s, "
-                        "concurrency, memory_mb, environment, working_directory)",
-                        where);
-    }
-  }
-  if (kinds != 1) {
-    return make_error(errc::invalid_argument,
-                      "functions.{} needs exactly one of url, runtime and exec", name);
-  }
-  return spec;
-}
-
 result<std::vector<function_spec>> parse_functions(const std::string& json) {
   std::vector<function_spec> out;
   if (json.empty()) return out;
@@ -126,13 +67,13 @@ result<std::vector<function_spec>> parse_functions(const std::string& json) {
   if (v.is_null()) return out;
   if (!v.is_object()) return make_error(errc::invalid_argument, "functions must be a mapping");
   for (const auto& [name, spec] : v.get_object()) {
-    static const std::regex valid(R"([a-zA-Z0-9-_]{1,64})");
-    if (!std::regex_match(std::string(name), valid)) {
+    if (!valid_function_name(std::string(name))) {
       return make_error(errc::invalid_argument,
                         "functions.{}: a function name is 1 to 64 letters, digits, - and _",
                         std::string(name));
     }
-    WHARF_ASSIGN_OR_RETURN(auto parsed, parse_function(std::string(name), spec));
+    WHARF_ASSIGN_OR_RETURN(auto parsed, parse_function_spec(std::string(name), spec,
+                                                            "functions." + std::string(name)));
     out.push_back(std::move(parsed));
   }
   return out;
@@ -249,22 +190,39 @@ http::response json_answer(int status, const bj::value& body) {
 
 struct running {
   std::unique_ptr<mapping_runner> runner;
-  std::string settings;  // the stored form it was started from
+  std::string settings;          // the stored form it was started from
+  std::shared_ptr<function> fn;  // the instance it invokes (restarted when replaced)
 };
+
+// A function that can be invoked: the config file's (stored empty) or one of the API's.
+struct live_function {
+  std::shared_ptr<function> fn;
+  std::optional<stored_function> stored;
+  std::string built_from;  // the stored form it was made from
+};
+
+constexpr std::string_view function_prefix = "function/";
+constexpr std::string_view code_prefix = "function-code/";
+constexpr std::size_t code_chunk_bytes = 512 * 1024;
 
 class service_impl final : public service, public std::enable_shared_from_this<service_impl> {
  public:
-  service_impl(service_options options, kc::cluster& kafka, metrics::registry* metrics,
+  service_impl(net::io_runtime& runtime, service_options options, kc::cluster& kafka,
+               metrics::registry* metrics,
                std::map<std::string, std::shared_ptr<function>> functions,
                std::map<std::string, declared_cluster> declared)
-      : options_(std::move(options)),
+      : runtime_(runtime),
+        options_(std::move(options)),
         kafka_(kafka),
         metrics_(metrics),
-        functions_(std::move(functions)),
         declared_(std::move(declared)),
         log_(logging::get("triggers")) {
     aws_.region = options_.region;
     aws_.account_id = options_.account_id;
+    for (auto& [name, fn] : functions) {
+      config_functions_.insert(name);
+      functions_[name] = live_function{std::move(fn), std::nullopt, {}};
+    }
   }
 
   ~service_impl() override { shutdown(); }
@@ -293,17 +251,28 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     for (auto& [uuid, r] : runners_) r.runner->stop();
     runners_.clear();
     if (log_open_) log_open_->close();
-    for (auto& [name, fn] : functions_) fn->shutdown();
+    std::map<std::string, live_function> functions;
+    {
+      std::unique_lock lock(functions_mutex_);
+      functions.swap(functions_);
+    }
+    for (auto& [name, live] : functions) live.fn->shutdown();
     for (auto& [servers, c] : clusters_) c->shutdown(std::chrono::milliseconds(1000));
   }
 
-  bool has_function(const std::string& name) const override { return functions_.count(name) > 0; }
+  bool has_function(const std::string& name) const override { return lookup(name) != nullptr; }
+
+  void set_function_users(
+      std::function<std::vector<std::string>(const std::string&)> users) override {
+    std::lock_guard lock(mutex_);
+    function_users_ = std::move(users);
+  }
 
   std::optional<std::string> invoke_function(const std::string& name,
                                              const std::string& event) override {
-    auto it = functions_.find(name);
-    if (it == functions_.end()) return fmt::format("no function {}", name);
-    auto outcome = it->second->invoke(event, random_uuid());
+    auto fn = lookup(name);  // kept for the invocation, even if the API replaces it
+    if (!fn) return fmt::format("no function {}", name);
+    auto outcome = fn->invoke(event, random_uuid());
     if (outcome.ok()) return std::nullopt;
     return fmt::format("{}: {}", outcome.error_type, outcome.error_message);
   }
@@ -354,6 +323,31 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     });
     r.add_async("PUT", base + "/{uuid}", guarded(&service_impl::update));
     r.add_async("DELETE", base + "/{uuid}", guarded(&service_impl::remove));
+
+    // AWS Lambda's function API and Wharf's own (the config file's shape).
+    std::string functions(functions_path);
+    for (const auto& collection : {functions, functions + "/"}) {
+      r.add_async("GET", collection, guarded(&service_impl::list_functions));
+      r.add_async("POST", collection, guarded(&service_impl::create_function));
+    }
+    r.add_async("GET", functions + "/{name}", guarded(&service_impl::get_function));
+    r.add_async("DELETE", functions + "/{name}", guarded(&service_impl::delete_function));
+    r.add_async("GET", functions + "/{name}/configuration",
+                guarded(&service_impl::get_function_configuration));
+    r.add_async("PUT", functions + "/{name}/configuration",
+                guarded(&service_impl::update_function_configuration));
+    r.add_async("PUT", functions + "/{name}/code", guarded(&service_impl::update_function_code));
+    r.add_async("POST", functions + "/{name}/invocations",
+                [self](http::request&& req, http::responder respond) {
+                  self->invoke(std::move(req), std::move(respond));
+                });
+    for (const auto& collection :
+         {std::string("/wharf/functions"), std::string("/wharf/functions/")}) {
+      r.add_async("GET", collection, guarded(&service_impl::list_wharf_functions));
+    }
+    r.add_async("GET", "/wharf/functions/{name}", guarded(&service_impl::get_wharf_function));
+    r.add_async("PUT", "/wharf/functions/{name}", guarded(&service_impl::put_wharf_function));
+    r.add_async("DELETE", "/wharf/functions/{name}", guarded(&service_impl::delete_function));
   }
 
  private:
@@ -363,7 +357,11 @@ class service_impl final : public service, public std::enable_shared_from_this<s
 
   request_context context() {
     request_context ctx;
-    ctx.function_exists = [this](const std::string& name) { return functions_.count(name) > 0; };
+    // A stored API function counts before this Wharf has made it (the config file's
+    // mappings are checked as soon as the topic is read).
+    ctx.function_exists = [this](const std::string& name) {
+      return lookup(name) != nullptr || stored_record(name).has_value();
+    };
     ctx.cluster_known = [this](const std::string& arn) {
       return arn_matches_backbone(arn) || declared_cluster_of(arn) != nullptr;
     };
@@ -566,10 +564,587 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     return json_answer(202, configuration(*m, "Deleting"));
   }
 
+  // --- functions declared through the API ----------------------------------------------
+
+  std::shared_ptr<function> lookup(const std::string& name) const {
+    std::shared_lock lock(functions_mutex_);
+    auto it = functions_.find(name);
+    return it == functions_.end() ? nullptr : it->second.fn;
+  }
+
+  std::filesystem::path code_dir(const stored_function& f) const {
+    return std::filesystem::path(options_.data_dir) / "functions" / f.name /
+           f.code_hex().substr(0, 16);
+  }
+
+  // "function/<name>" records and "function-code/<hex>/<i>" chunks of zip packages.
+  void apply_function(const kc::log_entry& entry) {
+    std::unique_lock lock(table_mutex_);
+    if (entry.key.starts_with(code_prefix)) {
+      auto rest = entry.key.substr(code_prefix.size());
+      auto slash = rest.find('/');
+      if (slash == std::string::npos) return;
+      auto hex = rest.substr(0, slash);
+      int index = std::atoi(rest.c_str() + slash + 1);
+      if (entry.value) {
+        code_chunks_[hex][index] = *entry.value;
+      } else if (auto it = code_chunks_.find(hex); it != code_chunks_.end()) {
+        it->second.erase(index);
+        if (it->second.empty()) code_chunks_.erase(it);
+      }
+      return;
+    }
+    auto name = entry.key.substr(function_prefix.size());
+    if (!entry.value) {
+      api_functions_.erase(name);
+    } else if (auto f = function_from_stored_json(*entry.value); f.ok()) {
+      api_functions_[name] = std::move(*f);
+    } else {
+      log_->warn("skipped an unreadable function {} in {}: {}", name, options_.topic,
+                 f.err().message());
+    }
+    wake_.notify_all();
+  }
+
+  // The zip of a package, from the chunks read from the topic.
+  result<std::string> stored_code(const stored_function& f) {
+    std::shared_lock lock(table_mutex_);
+    auto it = code_chunks_.find(f.code_hex());
+    if (it == code_chunks_.end() || static_cast<int>(it->second.size()) < f.code_chunks) {
+      return make_error(errc::not_found, "its code is not in {} (yet)", options_.topic);
+    }
+    std::string zip;
+    for (int i = 0; i < f.code_chunks; ++i) {
+      auto part = it->second.find(i);
+      if (part == it->second.end())
+        return make_error(errc::not_found, "a part of its code is missing");
+      zip += part->second;
+    }
+    if (sha256_base64(zip) != f.code_sha256) {
+      return make_error(errc::parse_error, "its stored code does not match CodeSha256");
+    }
+    return zip;
+  }
+
+  // Makes a function instance for f (unpacking its zip first when needed: zip, or else the
+  // chunks in the topic). The instance shuts down when its last user lets it go, and
+  // then removes its code directory if no record uses it any more.
+  result<std::shared_ptr<function>> prepare(const stored_function& f, std::string_view zip = {}) {
+    if (config_functions_.count(f.name)) {
+      return make_error(errc::already_exists, "the config file declares a function {}", f.name);
+    }
+    if (f.runs_commands() && !options_.allow_api_commands) {
+      return make_error(errc::unsupported,
+                        "it runs a command and triggers.api_functions.allow_commands is off");
+    }
+    std::filesystem::path dir;
+    if (f.is_package()) {
+      dir = code_dir(f);
+      std::error_code ec;
+      std::lock_guard unpacking(unpack_mutex_);  // the API and the reconciler, one at a time
+      if (!std::filesystem::exists(dir / ".complete", ec)) {
+        std::string fetched;
+        if (zip.empty()) {
+          WHARF_ASSIGN_OR_RETURN(fetched, stored_code(f));
+          zip = fetched;
+        }
+        std::filesystem::create_directories(dir.parent_path(), ec);
+        auto staging = dir.parent_path() / (".unpack-" + random_uuid());
+        WHARF_RETURN_IF_ERROR(unpack_zip(zip, staging));
+        std::filesystem::remove_all(dir, ec);
+        std::filesystem::rename(staging, dir, ec);
+        if (ec) {
+          std::filesystem::remove_all(staging, ec);
+          return make_error(errc::io_error, "cannot move the code to {}", dir.string());
+        }
+        std::ofstream(dir / ".complete") << f.code_sha256 << "\n";
+      }
+    }
+    WHARF_ASSIGN_OR_RETURN(auto spec, spec_of(f, dir));
+    spec.concurrency = std::min(spec.concurrency, options_.api_max_concurrency);
+    WHARF_ASSIGN_OR_RETURN(auto made, make_function(std::move(spec), runtime_));
+    std::weak_ptr<service_impl> weak = weak_from_this();
+    std::string name = f.name;
+    return std::shared_ptr<function>(made.release(), [weak, name, dir](function* fn) {
+      fn->shutdown();
+      delete fn;
+      if (dir.empty()) return;
+      if (auto self = weak.lock()) self->remove_code_dir_if_unused(name, dir);
+    });
+  }
+
+  void remove_code_dir_if_unused(const std::string& name, const std::filesystem::path& dir) {
+    {
+      std::shared_lock lock(table_mutex_);
+      if (auto it = api_functions_.find(name);
+          it != api_functions_.end() && it->second.is_package() && code_dir(it->second) == dir) {
+        return;
+      }
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  // Puts fn in place of f.name's instance; the old one shuts down once the runners and
+  // invocations holding it let it go (the runners restart on the new one).
+  void swap_in(const stored_function& f, std::shared_ptr<function> fn) {
+    std::shared_ptr<function> old;
+    {
+      std::unique_lock lock(functions_mutex_);
+      auto& slot = functions_[f.name];
+      auto built_from = to_stored_json(f);
+      if (slot.fn && slot.built_from == built_from) return;  // another thread was first
+      old = std::move(slot.fn);
+      slot = live_function{std::move(fn), f, built_from};
+    }
+    log_->info("function {}: {}", f.name, old ? "replaced" : "ready");
+    wake_.notify_all();
+    // old goes here, outside the lock (its last user may be a runner, stopped later).
+  }
+
+  void uninstall(const std::string& name) {
+    std::shared_ptr<function> old;
+    {
+      std::unique_lock lock(functions_mutex_);
+      auto it = functions_.find(name);
+      if (it == functions_.end() || !it->second.stored) return;
+      old = std::move(it->second.fn);
+      functions_.erase(it);
+    }
+    log_->info("function {}: deleted", name);
+    wake_.notify_all();
+  }
+
+  // Makes the API functions match the records (other instances' writes arrive here).
+  void reconcile_functions() {
+    std::map<std::string, stored_function> wanted;
+    {
+      std::shared_lock lock(table_mutex_);
+      wanted = api_functions_;
+    }
+    for (const auto& [name, f] : wanted) {
+      {
+        std::shared_lock lock(functions_mutex_);
+        auto it = functions_.find(name);
+        if (it != functions_.end() &&
+            (!it->second.stored || it->second.built_from == to_stored_json(f))) {
+          continue;
+        }
+      }
+      auto made = prepare(f);
+      if (!made.ok()) {
+        auto& last = install_problems_[name];
+        if (last != made.err().message()) {
+          log_->warn("function {}: not started: {}", name, made.err().message());
+          last = made.err().message();
+        }
+        continue;
+      }
+      install_problems_.erase(name);
+      swap_in(f, std::move(*made));
+    }
+    std::vector<std::string> gone;
+    {
+      std::shared_lock lock(functions_mutex_);
+      for (const auto& [name, live] : functions_) {
+        if (live.stored && !wanted.count(name)) gone.push_back(name);
+      }
+    }
+    for (const auto& name : gone) uninstall(name);
+  }
+
+  // --- the function API ----------------------------------------------------------------
+
+  static api_error function_not_found(const std::string& arn) {
+    return {"ResourceNotFoundException", 404, "Function not found: " + arn};
+  }
+
+  api_error commands_refused() const {
+    return {"AccessDeniedException", 403,
+            "This function would run a command or uploaded code (a zip package, `runtime` or "
+            "`exec`), which the function API refuses while the setting "
+            "triggers.api_functions.allow_commands is false: whoever reaches the admin "
+            "listener could run programs as Wharf. Declare it in the config file's functions "
+            "section, or set triggers.api_functions.allow_commands: true"};
+  }
+
+  api_error declared_in_config(const std::string& name) const {
+    return {"ResourceConflictException", 409,
+            fmt::format("The function {} comes from the config file's functions section and "
+                        "cannot be changed or deleted through the API; edit the config file",
+                        name)};
+  }
+
+  // The function a path's {name} names (a name or a function ARN).
+  result<std::string, api_error> name_in_path(const http::request& req) {
+    auto name = function_name_of(req.param("name"));
+    if (!name.ok()) return name.err();
+    if (!valid_function_name(*name)) {
+      return validation_error(req.param("name"), "functionName",
+                              "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+");
+    }
+    return *name;
+  }
+
+  struct function_view {
+    std::shared_ptr<function> fn;
+    std::optional<stored_function> stored;
+  };
+
+  std::optional<function_view> view_of(const std::string& name) {
+    {
+      std::shared_lock lock(functions_mutex_);
+      if (auto it = functions_.find(name); it != functions_.end()) {
+        return function_view{it->second.fn, it->second.stored};
+      }
+    }
+    return std::nullopt;
+  }
+
+  bj::object configuration_of(const function_view& v) {
+    return function_configuration(v.fn->spec(), v.stored ? &*v.stored : nullptr, aws_);
+  }
+
+  // Wharf's own shape of a function (the config file's), for /wharf/functions.
+  static bj::object wharf_shape(const function_spec& spec) {
+    bj::object o;
+    auto list = [](const std::vector<std::string>& items) {
+      bj::array a;
+      for (const auto& i : items) a.emplace_back(i);
+      return a;
+    };
+    if (!spec.url.empty()) o["url"] = spec.url;
+    if (!spec.runtime.empty()) o["runtime"] = list(spec.runtime);
+    if (!spec.exec.empty()) o["exec"] = list(spec.exec);
+    if (!spec.handler.empty()) o["handler"] = spec.handler;
+    o["timeout_s"] = (spec.timeout.count() + 999) / 1000;
+    o["concurrency"] = spec.concurrency;
+    o["memory_mb"] = spec.memory_mb;
+    if (!spec.environment.empty()) {
+      bj::object env;
+      for (const auto& [k, v] : spec.environment) env[k] = v;
+      o["environment"] = std::move(env);
+    }
+    if (!spec.working_directory.empty()) o["working_directory"] = spec.working_directory;
+    return o;
+  }
+
+  bj::object wharf_entry(const function_view& v) {
+    bj::object o{{"name", v.fn->spec().name},
+                 {"origin", v.stored ? "api" : "config"},
+                 {"spec", wharf_shape(v.fn->spec())},
+                 {"FunctionArn", aws_.function_arn(v.fn->spec().name)}};
+    if (v.stored && v.stored->is_package()) {
+      o["package"] = bj::object{{"Runtime", v.stored->package_runtime},
+                                {"Handler", v.stored->handler},
+                                {"CodeSha256", v.stored->code_sha256},
+                                {"CodeSize", v.stored->code_size}};
+    }
+    return o;
+  }
+
+  std::vector<function_view> all_functions() {
+    std::vector<function_view> out;
+    std::shared_lock lock(functions_mutex_);
+    for (const auto& [name, live] : functions_) out.push_back({live.fn, live.stored});
+    return out;
+  }
+
+  // Writes f (and its code's chunks, then tombstones for the chunks it no longer uses).
+  status store_function(const stored_function& f, std::string_view zip,
+                        const std::optional<stored_function>& previous) {
+    std::vector<kc::log_entry> entries;
+    for (int i = 0; i < f.code_chunks; ++i) {
+      auto part = zip.substr(static_cast<std::size_t>(i) * code_chunk_bytes, code_chunk_bytes);
+      entries.push_back({fmt::format("{}{}/{}", code_prefix, f.code_hex(), i), std::string(part)});
+    }
+    entries.push_back({std::string(function_prefix) + f.name, to_stored_json(f)});
+    if (previous && previous->is_package() && previous->code_hex() != f.code_hex()) {
+      for (int i = 0; i < previous->code_chunks; ++i) {
+        entries.push_back(
+            {fmt::format("{}{}/{}", code_prefix, previous->code_hex(), i), std::nullopt});
+      }
+    }
+    return log_open_->write(entries);
+  }
+
+  std::optional<stored_function> stored_record(const std::string& name) {
+    std::shared_lock lock(table_mutex_);
+    if (auto it = api_functions_.find(name); it != api_functions_.end()) return it->second;
+    return std::nullopt;
+  }
+
+  // Stores f and puts it in place; zip is its new code (empty: unchanged or none).
+  api_result put_function(stored_function f, std::string_view zip, int status_code) {
+    auto previous = stored_record(f.name);
+    if (!zip.empty()) {
+      f.code_chunks = static_cast<int>((zip.size() + code_chunk_bytes - 1) / code_chunk_bytes);
+    }
+    auto made = prepare(f, zip);
+    if (!made.ok()) {
+      if (made.err().code() == errc::unsupported) return commands_refused();
+      return invalid_parameter(made.err().message());
+    }
+    if (auto stored = store_function(f, zip, previous); !stored.ok()) {
+      return api_error{"ServiceException", 500,
+                       "Storing the function failed: " + stored.err().message()};
+    }
+    swap_in(f, std::move(*made));
+    auto v = view_of(f.name);
+    if (!v) return function_not_found(aws_.function_arn(f.name));
+    return json_answer(status_code, configuration_of(*v));
+  }
+
+  api_result create_function(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto body, body_of(req));
+    WHARF_ASSIGN_OR_RETURN(auto parsed, parse_create_function(body));
+    if (!options_.allow_api_commands) return commands_refused();
+    auto lock = log_open_->write_lock();
+    if (lookup(parsed.function.name) || stored_record(parsed.function.name)) {
+      return api_error{"ResourceConflictException", 409,
+                       "Function already exist: " + parsed.function.name};
+    }
+    return put_function(std::move(parsed.function), parsed.zip, 201);
+  }
+
+  api_result list_functions(const http::request& req) {
+    std::size_t start = 0;
+    if (auto marker = req.query_param("Marker"); marker && !marker->empty()) {
+      try {
+        start = std::stoul(std::string(*marker));
+      } catch (const std::exception&) {
+        return invalid_parameter("Marker is not one this API handed out");
+      }
+    }
+    std::size_t max_items = 50;
+    if (auto m = req.query_param("MaxItems"); m && !m->empty()) {
+      try {
+        max_items = std::clamp<std::size_t>(std::stoul(std::string(*m)), 1, 10'000);
+      } catch (const std::exception&) {
+        return validation_error(std::string(*m), "maxItems",
+                                "Member must have value greater than or equal to 1");
+      }
+    }
+    auto all = all_functions();  // by name
+    bj::array items;
+    for (std::size_t i = start; i < all.size() && items.size() < max_items; ++i) {
+      items.push_back(configuration_of(all[i]));
+    }
+    bj::object out{{"Functions", std::move(items)}};
+    if (start + max_items < all.size()) out["NextMarker"] = std::to_string(start + max_items);
+    return json_answer(200, out);
+  }
+
+  api_result get_function(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto name, name_in_path(req));
+    auto v = view_of(name);
+    if (!v) return function_not_found(aws_.function_arn(name));
+    bj::object code{{"RepositoryType", "S3"}, {"Location", ""}};
+    return json_answer(
+        200, bj::object{{"Configuration", configuration_of(*v)}, {"Code", std::move(code)}});
+  }
+
+  api_result get_function_configuration(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto name, name_in_path(req));
+    auto v = view_of(name);
+    if (!v) return function_not_found(aws_.function_arn(name));
+    return json_answer(200, configuration_of(*v));
+  }
+
+  api_result update_function_configuration(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto name, name_in_path(req));
+    WHARF_ASSIGN_OR_RETURN(auto body, body_of(req));
+    auto lock = log_open_->write_lock();
+    if (config_functions_.count(name)) return declared_in_config(name);
+    auto current = stored_record(name);
+    if (!current) return function_not_found(aws_.function_arn(name));
+    WHARF_ASSIGN_OR_RETURN(auto updated, apply_configuration_update(*current, body));
+    if (!updated.is_package()) {
+      auto spec = parse_function_spec(name, updated.wharf, "function " + name);
+      if (!spec.ok()) return invalid_parameter(spec.err().message());
+    }
+    return put_function(std::move(updated), {}, 200);
+  }
+
+  api_result update_function_code(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto name, name_in_path(req));
+    WHARF_ASSIGN_OR_RETURN(auto body, body_of(req));
+    WHARF_ASSIGN_OR_RETURN(auto zip, zip_of_update_code(body));
+    auto lock = log_open_->write_lock();
+    if (config_functions_.count(name)) return declared_in_config(name);
+    auto current = stored_record(name);
+    if (!current) return function_not_found(aws_.function_arn(name));
+    if (!current->is_package()) {
+      return invalid_parameter(fmt::format(
+          "The function {} is not a zip package; change it with PUT /wharf/functions/{}", name,
+          name));
+    }
+    auto updated = *current;
+    updated.code_sha256 = sha256_base64(zip);
+    updated.code_size = static_cast<std::int64_t>(zip.size());
+    updated.last_modified = epoch_seconds();
+    return put_function(std::move(updated), zip, 200);
+  }
+
+  // PUT /wharf/functions/{name}: the config file's shape.
+  api_result put_wharf_function(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto name, name_in_path(req));
+    WHARF_ASSIGN_OR_RETURN(auto body, body_of(req));
+    auto spec = parse_function_spec(name, body, "function " + name);
+    if (!spec.ok()) return invalid_parameter(spec.err().message());
+    if (spec->concurrency > options_.api_max_concurrency) {
+      return invalid_parameter(
+          fmt::format("concurrency {} is over {}, the most the API allows "
+                      "(triggers.api_functions.max_concurrency)",
+                      spec->concurrency, options_.api_max_concurrency));
+    }
+    stored_function f;
+    f.name = name;
+    f.wharf = body.as_object();
+    f.last_modified = epoch_seconds();
+    if (f.runs_commands() && !options_.allow_api_commands) return commands_refused();
+    auto lock = log_open_->write_lock();
+    if (config_functions_.count(name)) return declared_in_config(name);
+    bool existed = stored_record(name).has_value();
+    return put_function(std::move(f), {}, existed ? 200 : 201);
+  }
+
+  api_result list_wharf_functions(const http::request&) {
+    bj::array items;
+    for (const auto& v : all_functions()) items.push_back(wharf_entry(v));
+    return json_answer(200, bj::object{{"Functions", std::move(items)}});
+  }
+
+  api_result get_wharf_function(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto name, name_in_path(req));
+    auto v = view_of(name);
+    if (!v) return function_not_found(aws_.function_arn(name));
+    return json_answer(200, wharf_entry(*v));
+  }
+
+  api_result delete_function(const http::request& req) {
+    WHARF_ASSIGN_OR_RETURN(auto name, name_in_path(req));
+    auto lock = log_open_->write_lock();
+    if (config_functions_.count(name)) return declared_in_config(name);
+    auto current = stored_record(name);
+    if (!current) return function_not_found(aws_.function_arn(name));
+    std::vector<std::string> users;
+    {
+      std::shared_lock table(table_mutex_);
+      for (const auto& [uuid, m] : table_) {
+        if (m.function_name == name) users.push_back("event source mapping " + uuid);
+      }
+    }
+    std::function<std::vector<std::string>(const std::string&)> rules;
+    {
+      std::lock_guard guard(mutex_);
+      rules = function_users_;
+    }
+    if (rules) {
+      for (const auto& r : rules(name)) users.push_back("router rule " + r);
+    }
+    if (!users.empty()) {
+      return api_error{"ResourceConflictException", 409,
+                       fmt::format("The function {} is in use by {}; delete or change them first",
+                                   name, fmt::join(users, ", "))};
+    }
+    std::vector<kc::log_entry> entries{{std::string(function_prefix) + name, std::nullopt}};
+    if (current->is_package()) {
+      for (int i = 0; i < current->code_chunks; ++i) {
+        entries.push_back(
+            {fmt::format("{}{}/{}", code_prefix, current->code_hex(), i), std::nullopt});
+      }
+    }
+    if (auto written = log_open_->write(entries); !written.ok()) {
+      return api_error{"ServiceException", 500,
+                       "Deleting the function failed: " + written.err().message()};
+    }
+    uninstall(name);
+    http::response res;
+    res.status = 204;
+    res.set_header("x-amzn-RequestId", random_uuid());
+    return res;
+  }
+
+  // Invoke: runs on a thread of its own (an invocation may take up to 15 minutes).
+  void invoke(http::request&& req, http::responder respond) {
+    auto name = name_in_path(req);
+    if (!name.ok()) return respond(error_answer(name.err()));
+    auto fn = lookup(*name);
+    if (!fn) return respond(error_answer(function_not_found(aws_.function_arn(*name))));
+    std::string type(req.header("X-Amz-Invocation-Type").value_or("RequestResponse"));
+    if (type != "RequestResponse" && type != "Event" && type != "DryRun") {
+      return respond(error_answer(validation_error(
+          type, "invocationType",
+          "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")));
+    }
+    std::string event = req.body.empty() ? std::string("{}") : std::move(req.body);
+    boost::system::error_code ec;
+    bj::parse(event, ec);
+    if (ec) {
+      return respond(error_answer({"InvalidRequestContentException", 400,
+                                   "Could not parse request body into json: " + ec.message()}));
+    }
+    auto answer = [](int status) {
+      http::response res;
+      res.status = status;
+      res.set_header("x-amzn-RequestId", random_uuid());
+      res.set_header("X-Amz-Executed-Version", "$LATEST");
+      return res;
+    };
+    if (type == "DryRun") return respond(answer(204));
+    // Each Invoke waits on a thread of its own: bound them, as Lambda throttles.
+    if (invocations_in_flight_->fetch_add(1) >= max_api_invocations) {
+      invocations_in_flight_->fetch_sub(1);
+      return respond(error_answer({"TooManyRequestsException", 429, "Rate Exceeded."}));
+    }
+    auto log = log_;
+    auto in_flight = invocations_in_flight_;
+    auto run = [fn, event = std::move(event), log, name = *name, in_flight]() {
+      struct leave {
+        std::shared_ptr<std::atomic<int>> count;
+        ~leave() { count->fetch_sub(1); }
+      } counted{in_flight};
+      auto request_id = random_uuid();
+      auto out = fn->invoke(event, request_id);
+      if (!out.ok()) {
+        log->info("function {}: invocation {} failed: {}: {}", name, request_id, out.error_type,
+                  out.error_message);
+      }
+      return out;
+    };
+    if (type == "Event") {
+      std::thread([run] { run(); }).detach();
+      return respond(answer(202));
+    }
+    std::thread([run, respond, answer] {
+      auto out = run();
+      auto res = answer(200);
+      res.set_header("Content-Type", "application/json");
+      if (out.ok()) {
+        res.body = out.payload.empty() ? "null" : out.payload;
+      } else {
+        res.set_header("X-Amz-Function-Error", "Unhandled");
+        boost::system::error_code ec;
+        auto doc = bj::parse(out.payload, ec);
+        if (!ec && doc.is_object() && doc.get_object().contains("errorMessage")) {
+          res.body = out.payload;
+        } else {
+          res.body = bj::serialize(
+              bj::object{{"errorMessage", out.error_message}, {"errorType", out.error_type}});
+        }
+      }
+      respond(std::move(res));
+    }).detach();
+  }
+
   // --- storage and the runners -----------------------------------------------------
 
   void apply(const kc::log_entry& entry) {
     constexpr std::string_view prefix = "mapping/";
+    if (entry.key.starts_with(function_prefix) || entry.key.starts_with(code_prefix)) {
+      return apply_function(entry);
+    }
     if (!entry.key.starts_with(prefix)) return;
     auto uuid = entry.key.substr(prefix.size());
     std::unique_lock lock(table_mutex_);
@@ -674,6 +1249,7 @@ class service_impl final : public service, public std::enable_shared_from_this<s
 
   // Starts, restarts and stops runners until they match the table.
   void reconcile() {
+    reconcile_functions();
     std::map<std::string, event_source_mapping> wanted;
     {
       std::shared_lock lock(table_mutex_);
@@ -684,7 +1260,8 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     std::lock_guard lock(runners_mutex_);
     for (auto it = runners_.begin(); it != runners_.end();) {
       auto w = wanted.find(it->first);
-      if (w == wanted.end() || to_stored_json(w->second) != it->second.settings) {
+      if (w == wanted.end() || to_stored_json(w->second) != it->second.settings ||
+          lookup(w->second.function_name) != it->second.fn) {
         it->second.runner->stop();
         it = runners_.erase(it);
       } else {
@@ -693,8 +1270,8 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     }
     for (const auto& [uuid, m] : wanted) {
       if (runners_.count(uuid)) continue;
-      auto fn = functions_.find(m.function_name);
-      if (fn == functions_.end()) continue;  // its function left the config file
+      auto fn = lookup(m.function_name);
+      if (!fn) continue;  // its function left the config file or was not made yet
       auto settings = runner_settings_for(m);
       if (!settings.ok()) {
         log_->warn("trigger {}: {}", uuid, settings.err().message());
@@ -702,12 +1279,12 @@ class service_impl final : public service, public std::enable_shared_from_this<s
       }
       auto* cluster = cluster_for(m);
       if (!cluster) continue;
-      auto started = mapping_runner::start(std::move(*settings), *cluster, fn->second, metrics_);
+      auto started = mapping_runner::start(std::move(*settings), *cluster, fn, metrics_);
       if (!started.ok()) {
         log_->warn("trigger {}: cannot start: {}", uuid, started.err().message());
         continue;
       }
-      runners_[uuid] = running{std::move(*started), to_stored_json(m)};
+      runners_[uuid] = running{std::move(*started), to_stored_json(m), fn};
       log_->info("trigger {}: {} <- {}", uuid, m.function_name, m.topics.front());
     }
   }
@@ -808,10 +1385,19 @@ class service_impl final : public service, public std::enable_shared_from_this<s
     return s;
   }
 
+  net::io_runtime& runtime_;
   service_options options_;
   kc::cluster& kafka_;
   metrics::registry* metrics_;
-  std::map<std::string, std::shared_ptr<function>> functions_;
+  // Functions by name, looked up by runners, the router and the API from any thread.
+  mutable std::shared_mutex functions_mutex_;
+  std::map<std::string, live_function> functions_;
+  std::set<std::string> config_functions_;  // immutable after start
+  std::mutex unpack_mutex_;
+  static constexpr int max_api_invocations = 256;  // Invoke calls waiting at once
+  std::shared_ptr<std::atomic<int>> invocations_in_flight_ = std::make_shared<std::atomic<int>>(0);
+  std::map<std::string, std::string> install_problems_;  // reconciler thread only
+  std::function<std::vector<std::string>(const std::string&)> function_users_;  // mutex_
   std::map<std::string, declared_cluster> declared_;
   std::shared_ptr<spdlog::logger> log_;
   aws_identity aws_;
@@ -825,6 +1411,8 @@ class service_impl final : public service, public std::enable_shared_from_this<s
 
   mutable std::shared_mutex table_mutex_;
   std::map<std::string, event_source_mapping> table_;
+  std::map<std::string, stored_function> api_functions_;           // "function/<name>"
+  std::map<std::string, std::map<int, std::string>> code_chunks_;  // hex sha256 -> parts
 
   std::mutex runners_mutex_;
   std::map<std::string, running> runners_;
@@ -892,7 +1480,7 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
     }
   }
   WHARF_ASSIGN_OR_RETURN(auto declared, parse_clusters(options.clusters_json));
-  auto impl = std::make_shared<service_impl>(std::move(options), kafka, metrics,
+  auto impl = std::make_shared<service_impl>(runtime, std::move(options), kafka, metrics,
                                              std::move(functions), std::move(declared));
   impl->begin();
   // The service is shared with the routes it adds; the owner holds it through this.
@@ -905,6 +1493,10 @@ result<std::unique_ptr<service>> service::start(net::io_runtime& runtime, servic
     bool ready() const override { return impl->ready(); }
     void shutdown() override { impl->shutdown(); }
     bool has_function(const std::string& name) const override { return impl->has_function(name); }
+    void set_function_users(
+        std::function<std::vector<std::string>(const std::string&)> users) override {
+      impl->set_function_users(std::move(users));
+    }
     std::optional<std::string> invoke_function(const std::string& name,
                                                const std::string& event) override {
       return impl->invoke_function(name, event);

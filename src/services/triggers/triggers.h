@@ -1,11 +1,14 @@
 // wharf::triggers: Lambda-style event source mappings. Functions come from the config
-// file; mappings from the config file and from AWS Lambda's event source mapping API on
-// the admin listener, stored in a compacted Kafka topic so they survive restarts and
-// every Wharf instance sees them. Each instance runs every enabled mapping: a mapping is
-// a consumer group, so Kafka shares a mapping's partitions among the instances.
+// file and from the function API (AWS Lambda's /2015-03-31/functions and Wharf's
+// /wharf/functions), stored in the same topic as mappings; mappings from the config file and from
+// AWS Lambda's event source mapping API on the admin listener, stored in a compacted Kafka topic so
+// they survive restarts and every Wharf instance sees them. Each instance runs every enabled
+// mapping: a mapping is a consumer group, so Kafka shares a mapping's partitions among the
+// instances.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +43,12 @@ struct service_options {
   std::chrono::milliseconds retry_backoff{500};
   std::chrono::milliseconds retry_backoff_max{30'000};
   std::chrono::milliseconds timeout{10'000};  // Kafka writes
+  // Functions declared through the API: their zip packages are unpacked under
+  // <data_dir>/functions/<name>/; allow_commands lets the API create functions that run
+  // commands (runtime, exec, packages), which is off by default (an RCE surface).
+  std::string data_dir = "./wharf-data";
+  bool allow_api_commands = false;
+  int api_max_concurrency = 10;
 };
 
 // Problems in the config file's functions and triggers.mappings sections (what start()
@@ -66,8 +75,13 @@ class service {
   virtual bool ready() const = 0;
   virtual void shutdown() = 0;
 
-  // The config file's functions, for the router's function targets: invoke blocks until
-  // the function ends and returns its error (nullopt on success).
+  // Tells the function API which router rules use a function (it refuses to delete one
+  // still used). Set before add_routes.
+  virtual void set_function_users(
+      std::function<std::vector<std::string>(const std::string& name)> users) = 0;
+
+  // The functions (config file and API), for the router's function targets: invoke blocks
+  // until the function ends and returns its error (nullopt on success).
   virtual bool has_function(const std::string& name) const = 0;
   virtual std::optional<std::string> invoke_function(const std::string& name,
                                                      const std::string& event) = 0;
