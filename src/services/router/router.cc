@@ -198,6 +198,16 @@ class service_impl final : public std::enable_shared_from_this<service_impl> {
         }
       }
     }
+    for (const auto& [pipe_name, pipe] : pipes_) {
+      auto plan = plan_pipe(pipe);
+      if (!plan.ok()) continue;
+      auto uses = [&](const pipe_endpoint& e) {
+        return e.kind == target_kind::function && e.name == name;
+      };
+      if ((plan->enrichment && uses(*plan->enrichment)) || uses(plan->target)) {
+        out.push_back("pipe " + pipe_name);
+      }
+    }
     return out;
   }
 

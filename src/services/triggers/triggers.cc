@@ -278,9 +278,9 @@ class service_impl final : public service, public std::enable_shared_from_this<s
   }
 
   result<std::string> call_function(const std::string& name, const std::string& event) {
-    auto it = functions_.find(name);
-    if (it == functions_.end()) return make_error(errc::not_found, "no function {}", name);
-    auto outcome = it->second->invoke(event, random_uuid());
+    auto fn = lookup(name);  // kept for the invocation, even if the API replaces it
+    if (!fn) return make_error(errc::not_found, "no function {}", name);
+    auto outcome = fn->invoke(event, random_uuid());
     if (outcome.ok()) return std::move(outcome.payload);
     return make_error(errc::io_error, "{}: {}", outcome.error_type, outcome.error_message);
   }

@@ -289,8 +289,25 @@ def test_delete_refused_while_a_router_rule_targets_it(esm):
     assert f"default/{rule}" in refused.json()["message"]
     eb.remove_targets(Rule=rule, Ids=["1"])
     eb.delete_rule(Name=rule)
-    assert requests.delete(f"{esm.admin_url}/wharf/functions/{name}",
-                           timeout=30).status_code == 204
+    # A pipe enriching with it holds it too.
+    pipes = boto3.client("pipes", endpoint_url=esm.admin_url, region_name="us-east-1",
+                         aws_access_key_id="x", aws_secret_access_key="x",
+                         config=botocore.config.Config(retries={"max_attempts": 1}))
+    pipe = unique_name("pipe")
+    pipes.create_pipe(Name=pipe, RoleArn="arn:aws:iam::000000000000:role/p",
+                      Source=f"arn:wharf:kafka:::topic/{pipe}-in",
+                      Enrichment=f"arn:aws:lambda:us-east-1:000000000000:function:{name}",
+                      Target=f"arn:wharf:kafka:::topic/{pipe}-out")
+    refused = requests.delete(f"{esm.admin_url}/wharf/functions/{name}", timeout=30)
+    assert refused.status_code == 409, refused.text
+    assert f"pipe {pipe}" in refused.json()["message"]
+    pipes.delete_pipe(Name=pipe)
+    deadline = time.monotonic() + 30
+    while (status := requests.delete(f"{esm.admin_url}/wharf/functions/{name}",
+                                     timeout=30).status_code) == 409:
+        assert time.monotonic() < deadline, "the deleted pipe still holds the function"
+        time.sleep(0.2)
+    assert status == 204
 
 
 def test_api_functions_survive_a_restart(esm, unique_topic, tmp_path):
