@@ -15,6 +15,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "app/cli_json.h"
 #include "http/client.h"
 
 namespace wharf::app {
@@ -25,38 +26,6 @@ namespace {
 
 constexpr const char* lambda_path = "/2015-03-31/functions";
 constexpr const char* wharf_path = "/wharf/functions";
-
-// Indented JSON, as the aws CLI prints it.
-void print_pretty(std::ostream& out, const bj::value& v, int indent = 0) {
-  auto pad = [&out](int n) { out << std::string(static_cast<std::size_t>(n), ' '); };
-  if (v.is_object()) {
-    const auto& o = v.get_object();
-    if (o.empty()) return void(out << "{}");
-    out << "{\n";
-    std::size_t i = 0;
-    for (const auto& [key, value] : o) {
-      pad(indent + 4);
-      out << bj::serialize(bj::string(key)) << ": ";
-      print_pretty(out, value, indent + 4);
-      out << (++i < o.size() ? ",\n" : "\n");
-    }
-    pad(indent);
-    out << "}";
-  } else if (v.is_array()) {
-    const auto& a = v.get_array();
-    if (a.empty()) return void(out << "[]");
-    out << "[\n";
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      pad(indent + 4);
-      print_pretty(out, a[i], indent + 4);
-      out << (i + 1 < a.size() ? ",\n" : "\n");
-    }
-    pad(indent);
-    out << "]";
-  } else {
-    out << bj::serialize(v);
-  }
-}
 
 std::optional<std::string> header_of(const http::header_list& headers, const char* wanted) {
   for (const auto& [name, value] : headers) {
@@ -207,7 +176,7 @@ class function_cli_impl final : public function_cli {
     if (ec) {
       std::cout << body << "\n";
     } else {
-      print_pretty(std::cout, v);
+      print_json_indented(std::cout, v);
       std::cout << "\n";
     }
   }

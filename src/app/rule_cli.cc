@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "app/cli_json.h"
 #include "http/client.h"
 
 namespace wharf::app {
@@ -18,32 +19,6 @@ namespace wharf::app {
 namespace bj = boost::json;
 
 namespace {
-
-// JSON indented by four spaces a level, as the aws CLI prints it.
-void print_indented(std::ostream& out, const bj::value& v, std::size_t depth = 0) {
-  std::string inner((depth + 1) * 4, ' '), outer(depth * 4, ' ');
-  if (v.is_object() && !v.get_object().empty()) {
-    out << "{\n";
-    bool first = true;
-    for (const auto& [key, member] : v.get_object()) {
-      out << (first ? "" : ",\n") << inner << bj::serialize(bj::string(key)) << ": ";
-      print_indented(out, member, depth + 1);
-      first = false;
-    }
-    out << "\n" << outer << "}";
-  } else if (v.is_array() && !v.get_array().empty()) {
-    out << "[\n";
-    bool first = true;
-    for (const auto& item : v.get_array()) {
-      out << (first ? "" : ",\n") << inner;
-      print_indented(out, item, depth + 1);
-      first = false;
-    }
-    out << "\n" << outer << "]";
-  } else {
-    out << bj::serialize(v);
-  }
-}
 
 class rule_cli_impl final : public rule_cli {
  public:
@@ -166,7 +141,7 @@ class rule_cli_impl final : public rule_cli {
       return 1;
     }
     if (!ec && !(parsed.is_object() && parsed.get_object().empty())) {
-      print_indented(std::cout, parsed);
+      print_json_indented(std::cout, parsed);
       std::cout << "\n";
     }
     // Per-entry failures (PutEvents, PutTargets, RemoveTargets) fail the command too.

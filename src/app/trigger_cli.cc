@@ -13,6 +13,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "app/cli_json.h"
 #include "http/client.h"
 
 namespace wharf::app {
@@ -22,38 +23,6 @@ namespace bj = boost::json;
 namespace {
 
 constexpr const char* mappings_path = "/2015-03-31/event-source-mappings";
-
-// Indented JSON, as the aws CLI prints it.
-void print_pretty(std::ostream& out, const bj::value& v, int indent = 0) {
-  auto pad = [&out](int n) { out << std::string(static_cast<std::size_t>(n), ' '); };
-  if (v.is_object()) {
-    const auto& o = v.get_object();
-    if (o.empty()) return void(out << "{}");
-    out << "{\n";
-    std::size_t i = 0;
-    for (const auto& [key, value] : o) {
-      pad(indent + 4);
-      out << bj::serialize(bj::string(key)) << ": ";
-      print_pretty(out, value, indent + 4);
-      out << (++i < o.size() ? ",\n" : "\n");
-    }
-    pad(indent);
-    out << "}";
-  } else if (v.is_array()) {
-    const auto& a = v.get_array();
-    if (a.empty()) return void(out << "[]");
-    out << "[\n";
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      pad(indent + 4);
-      print_pretty(out, a[i], indent + 4);
-      out << (i + 1 < a.size() ? ",\n" : "\n");
-    }
-    pad(indent);
-    out << "]";
-  } else {
-    out << bj::serialize(v);
-  }
-}
 
 class trigger_cli_impl final : public trigger_cli {
  public:
@@ -225,7 +194,7 @@ class trigger_cli_impl final : public trigger_cli {
     if (ec) {
       std::cout << answered->body << "\n";
     } else {
-      print_pretty(std::cout, v);
+      print_json_indented(std::cout, v);
       std::cout << "\n";
     }
     return 0;
