@@ -292,7 +292,14 @@ class decoder {
           WHARF_ASSIGN_OR_RETURN(auto count, block_count());
           if (count == 0) break;
           for (std::int64_t i = 0; i < count; ++i) {
+            auto left = in_.size();
             WHARF_ASSIGN_OR_RETURN(auto item, read(*s.items, depth + 1));
+            if (in_.size() == left) {
+              // An item that took no bytes (null, an empty record or fixed) is free to
+              // send: a budget per datum bounds them, however they are split in blocks.
+              if (empty_items_left_ == 0) return bad("too many items that take no bytes");
+              --empty_items_left_;
+            }
             out.push_back(std::move(item));
           }
         }
@@ -396,13 +403,15 @@ class decoder {
       WHARF_ASSIGN_OR_RETURN(auto size, get_long());
       (void)size;
     }
-    // Every item takes at least a byte unless its type is null: bound absurd counts.
-    if (static_cast<std::uint64_t>(count) > in_.size() + 1'000'000)
+    // Every item takes at least a byte unless it is one that takes none (see the array
+    // case): bound absurd counts before looping over them.
+    if (static_cast<std::uint64_t>(count) > in_.size() + empty_items_left_)
       return bad("a block count too large");
     return count;
   }
 
   std::string_view in_;
+  std::uint64_t empty_items_left_ = 1'000'000;
 };
 
 }  // namespace

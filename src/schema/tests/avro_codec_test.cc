@@ -86,5 +86,41 @@ TEST(AvroCodec, RefusesMalformedBytes) {
   EXPECT_FALSE(decode_to_json(u->root(), std::string("\x06", 1)).ok());  // branch 3
 }
 
+// Items that take no bytes (null here) are bounded per datum, not per block: many blocks
+// under the per-block bound used to add up to a datum its own encoding (one block) could
+// not be read back from.
+TEST(AvroCodec, ItemsThatTakeNoBytesAreBoundedPerDatum) {
+  auto n = parse(R"({"type": "array", "items": "null"})");
+  auto block = [](std::int64_t count) {  // a block header: zigzag varint
+    std::string out;
+    auto z = static_cast<std::uint64_t>(count << 1);
+    while (z >= 0x80) {
+      out += static_cast<char>((z & 0x7f) | 0x80);
+      z >>= 7;
+    }
+    out += static_cast<char>(z);
+    return out;
+  };
+  auto one = decode_to_json(n->root(), block(900'000) + block(0));
+  ASSERT_TRUE(one.ok());
+  auto again = encode_json(n->root(), *one);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(decode_to_json(n->root(), *again).ok());
+  // The second block's count is over what is left of the budget.
+  EXPECT_FALSE(decode_to_json(n->root(), block(600'000) + block(600'000) + block(0)).ok());
+  // Small blocks add up to the same budget.
+  std::string many;
+  for (int i = 0; i < 11; ++i) many += block(100'000);
+  EXPECT_FALSE(decode_to_json(n->root(), many + block(0)).ok());
+  // Bytes later in the datum do not pay for empty items: a record whose second field is
+  // 2 MB of bytes cannot carry 1.1 M nulls in its first.
+  auto r = parse(R"({"type": "record", "name": "R", "fields": [
+      {"name": "a", "type": {"type": "array", "items": "null"}}, {"name": "b", "type": "bytes"}]})");
+  std::string big(2'000'000, 'x');
+  auto split = decode_to_json(r->root(), block(1'100'000) + block(0) + block(2'000'000) + big);
+  ASSERT_FALSE(split.ok());
+  EXPECT_NE(split.err().message().find("no bytes"), std::string::npos) << split.err().message();
+}
+
 }  // namespace
 }  // namespace wharf::schema::avro
