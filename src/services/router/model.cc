@@ -19,12 +19,12 @@ api_error validation_error(std::string text) {
   return api_error{"ValidationException", std::move(text), 400};
 }
 
-namespace {
-
 std::string string_member(const bj::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
+
+namespace {
 
 double number_member(const bj::object& o, std::string_view key) {
   auto* v = o.if_contains(key);

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -100,6 +101,9 @@ std::optional<std::string> topic_of_arn(const std::string& arn);
 
 // A PutRule request (the rule's name, bus and stored fields), or the error to answer.
 api_result<rule_def> parse_put_rule(const boost::json::object& request);
+
+// A request or stored object's string member; "" when absent or not a string.
+std::string string_member(const boost::json::object& o, std::string_view key);
 
 bool valid_bus_name(const std::string& name);
 // Accepts a bus name or its ARN; "" is the default bus.

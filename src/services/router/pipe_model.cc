@@ -21,11 +21,6 @@ namespace {
 constexpr std::size_t max_filters = 5;  // Pipes' FilterCriteria limit
 constexpr std::size_t max_template = 8192;
 
-std::string string_of(const bj::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 // Collects member problems as Pipes' ValidationException does.
 struct checker {
   std::vector<std::pair<std::string, std::string>> fields;
@@ -135,7 +130,7 @@ void check_filters(checker& c, const bj::object& params) {
 
 void check_kafka_parameters(checker& c, const bj::object& p, const std::string& where, bool full) {
   if (full) {
-    auto topic = string_of(p, "TopicName");
+    auto topic = string_member(p, "TopicName");
     // A Kafka topic name, not starting with '.' (as Pipes' pattern [^.]([a-zA-Z0-9\-_.]+)).
     static const std::regex topic_pattern(R"([a-zA-Z0-9\-_][a-zA-Z0-9\-_.]*)");
     if (topic.empty() || topic.size() > 249 || !std::regex_match(topic, topic_pattern)) {
@@ -292,14 +287,14 @@ result<pipe_def> pipe_from_json(const bj::value& v) {
   if (!v.is_object()) return make_error(errc::parse_error, "a pipe must be a JSON object");
   const auto& o = v.get_object();
   pipe_def p;
-  p.name = string_of(o, "Name");
-  p.description = string_of(o, "Description");
-  p.desired_state = string_of(o, "DesiredState");
+  p.name = string_member(o, "Name");
+  p.description = string_member(o, "Description");
+  p.desired_state = string_member(o, "DesiredState");
   if (p.desired_state.empty()) p.desired_state = "RUNNING";
-  p.source = string_of(o, "Source");
-  p.enrichment = string_of(o, "Enrichment");
-  p.target = string_of(o, "Target");
-  p.role_arn = string_of(o, "RoleArn");
+  p.source = string_member(o, "Source");
+  p.enrichment = string_member(o, "Enrichment");
+  p.target = string_member(o, "Target");
+  p.role_arn = string_member(o, "RoleArn");
   auto obj = [&](std::string_view key) {
     auto* m = o.if_contains(key);
     return m && m->is_object() ? m->get_object() : bj::object{};
@@ -332,13 +327,13 @@ api_result<pipe_def> parse_create_pipe(const std::string& name, const bj::object
   pipe_def p;
   p.name = name;
   c.string(body, "Description", "Description", 512);
-  p.description = string_of(body, "Description");
+  p.description = string_member(body, "Description");
   c.one_of(body, "DesiredState", "DesiredState", {"RUNNING", "STOPPED"});
-  if (auto s = string_of(body, "DesiredState"); !s.empty()) p.desired_state = s;
-  p.source = string_of(body, "Source");
-  p.target = string_of(body, "Target");
-  p.enrichment = string_of(body, "Enrichment");
-  p.role_arn = string_of(body, "RoleArn");
+  if (auto s = string_member(body, "DesiredState"); !s.empty()) p.desired_state = s;
+  p.source = string_member(body, "Source");
+  p.target = string_member(body, "Target");
+  p.enrichment = string_member(body, "Enrichment");
+  p.role_arn = string_member(body, "RoleArn");
   if (p.source.empty() || p.source.size() > 1600) {
     c.fail("Source", "Member must have length between 1 and 1600");
   }
@@ -360,13 +355,13 @@ api_result<pipe_def> parse_update_pipe(const pipe_def& existing, const bj::objec
   pipe_def p = existing;
   if (body.contains("Description")) {
     c.string(body, "Description", "Description", 512);
-    p.description = string_of(body, "Description");
+    p.description = string_member(body, "Description");
   }
   c.one_of(body, "DesiredState", "DesiredState", {"RUNNING", "STOPPED"});
-  if (auto s = string_of(body, "DesiredState"); !s.empty()) p.desired_state = s;
-  if (auto r = string_of(body, "RoleArn"); !r.empty()) p.role_arn = r;
-  if (body.contains("Enrichment")) p.enrichment = string_of(body, "Enrichment");
-  if (auto t = string_of(body, "Target"); !t.empty()) p.target = t;
+  if (auto s = string_member(body, "DesiredState"); !s.empty()) p.desired_state = s;
+  if (auto r = string_member(body, "RoleArn"); !r.empty()) p.role_arn = r;
+  if (body.contains("Enrichment")) p.enrichment = string_member(body, "Enrichment");
+  if (auto t = string_member(body, "Target"); !t.empty()) p.target = t;
   if (auto* ep = c.object(body, "EnrichmentParameters", "EnrichmentParameters")) {
     p.enrichment_parameters = *ep;
   }
@@ -421,21 +416,21 @@ api_result<pipe_plan> plan_pipe(const pipe_def& p) {
   }
   s.arn = p.source;
   const auto& k = kafka ? *kafka : empty_object();
-  if (auto t = string_of(k, "TopicName"); !t.empty()) s.topic = t;
-  s.from_earliest = string_of(k, "StartingPosition") == "TRIM_HORIZON";
+  if (auto t = string_member(k, "TopicName"); !t.empty()) s.topic = t;
+  s.from_earliest = string_member(k, "StartingPosition") == "TRIM_HORIZON";
   if (auto* b = k.if_contains("BatchSize"); b && b->is_int64()) {
     s.batch_size = static_cast<int>(b->get_int64());
   }
   if (auto* w = k.if_contains("MaximumBatchingWindowInSeconds"); w && w->is_int64()) {
     s.batching_window_seconds = static_cast<int>(w->get_int64());
   }
-  s.consumer_group = string_of(k, "ConsumerGroupID");
+  s.consumer_group = string_member(k, "ConsumerGroupID");
   if (auto* criteria = p.source_parameters.if_contains("FilterCriteria");
       criteria && criteria->is_object()) {
     if (auto* filters = criteria->get_object().if_contains("Filters");
         filters && filters->is_array()) {
       for (const auto& f : filters->get_array()) {
-        s.filters.push_back(string_of(f.get_object(), "Pattern"));
+        s.filters.push_back(string_member(f.get_object(), "Pattern"));
       }
     }
   }
@@ -458,8 +453,8 @@ api_result<pipe_plan> plan_pipe(const pipe_def& p) {
   plan.target = endpoint(p.target, p.target_parameters);
   if (auto* bus = p.target_parameters.if_contains("EventBridgeEventBusParameters");
       bus && bus->is_object()) {
-    plan.target.bus_source = string_of(bus->get_object(), "Source");
-    plan.target.bus_detail_type = string_of(bus->get_object(), "DetailType");
+    plan.target.bus_source = string_member(bus->get_object(), "Source");
+    plan.target.bus_detail_type = string_member(bus->get_object(), "DetailType");
   }
   return plan;
 }

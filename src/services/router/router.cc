@@ -68,11 +68,6 @@ api_error not_found(std::string text) {
   return api_error{"ResourceNotFoundException", std::move(text), 400};
 }
 
-std::string string_member(const bj::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 // NextToken is the index of the next item; Limit is 1..100.
 api_result<std::pair<std::size_t, std::size_t>> page_of(const bj::object& request) {
   std::size_t start = 0, limit = 100;

@@ -24,8 +24,6 @@ namespace wharf::triggers {
 namespace bj = boost::json;
 namespace fs = std::filesystem;
 
-namespace {
-
 result<std::vector<std::string>> string_list(const bj::value& v, const std::string& where) {
   if (!v.is_array() || v.get_array().empty()) {
     return make_error(errc::invalid_argument, "{} must be a non-empty list of strings", where);
@@ -42,6 +40,8 @@ result<std::vector<std::string>> string_list(const bj::value& v, const std::stri
   }
   return out;
 }
+
+namespace {
 
 std::string text_of(const bj::value& v) {
   return v.is_string() ? std::string(v.get_string()) : bj::serialize(v);

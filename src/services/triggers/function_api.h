@@ -20,6 +20,10 @@
 
 namespace wharf::triggers {
 
+// A config list of strings ("where" names it in errors); YAML numbers and booleans are
+// taken as their text.
+result<std::vector<std::string>> string_list(const boost::json::value& v, const std::string& where);
+
 // One function of the config file's shape (url / runtime / exec, handler, timeout_s,
 // concurrency, memory_mb, environment, working_directory); where prefixes error messages
 // ("functions.orders").

@@ -41,23 +41,6 @@ constexpr std::string_view functions_path = "/2015-03-31/functions";
 
 // --- functions from the config file ------------------------------------------------
 
-result<std::vector<std::string>> string_list(const bj::value& v, const std::string& where) {
-  if (!v.is_array() || v.get_array().empty()) {
-    return make_error(errc::invalid_argument, "{} must be a non-empty list of strings", where);
-  }
-  std::vector<std::string> out;
-  for (const auto& item : v.get_array()) {
-    if (item.is_string()) {
-      out.emplace_back(item.get_string());
-    } else if (item.is_number() || item.is_bool()) {
-      out.push_back(bj::serialize(item));  // YAML read `true` or `8080` as a scalar
-    } else {
-      return make_error(errc::invalid_argument, "{} must be a list of strings", where);
-    }
-  }
-  return out;
-}
-
 result<std::vector<function_spec>> parse_functions(const std::string& json) {
   std::vector<function_spec> out;
   if (json.empty()) return out;
@@ -353,6 +336,31 @@ class service_impl final : public service, public std::enable_shared_from_this<s
  private:
   using api_result = result<http::response, api_error>;
 
+  // A Lambda list call's Marker (the index of the next item, as this API hands it out) and
+  // MaxItems (default_items when absent, clamped to 1..most_items).
+  static result<std::pair<std::size_t, std::size_t>, api_error> page_of(const http::request& req,
+                                                                        std::size_t default_items,
+                                                                        std::size_t most_items) {
+    std::size_t start = 0;
+    if (auto marker = req.query_param("Marker"); marker && !marker->empty()) {
+      try {
+        start = std::stoul(std::string(*marker));
+      } catch (const std::exception&) {
+        return invalid_parameter("Marker is not one this API handed out");
+      }
+    }
+    std::size_t max_items = default_items;
+    if (auto m = req.query_param("MaxItems"); m && !m->empty()) {
+      try {
+        max_items = std::clamp<std::size_t>(std::stoul(std::string(*m)), 1, most_items);
+      } catch (const std::exception&) {
+        return validation_error(std::string(*m), "maxItems",
+                                "Member must have value greater than or equal to 1");
+      }
+    }
+    return std::pair{start, max_items};
+  }
+
   // --- the API ---------------------------------------------------------------------
 
   request_context context() {
@@ -496,23 +504,8 @@ class service_impl final : public service, public std::enable_shared_from_this<s
       function = *name;
     }
     auto arn = req.query_param("EventSourceArn");
-    std::size_t start = 0;
-    if (auto marker = req.query_param("Marker"); marker && !marker->empty()) {
-      try {
-        start = std::stoul(std::string(*marker));
-      } catch (const std::exception&) {
-        return invalid_parameter("Marker is not one this API handed out");
-      }
-    }
-    std::size_t max_items = 100;
-    if (auto m = req.query_param("MaxItems"); m && !m->empty()) {
-      try {
-        max_items = std::clamp<std::size_t>(std::stoul(std::string(*m)), 1, 100);
-      } catch (const std::exception&) {
-        return validation_error(std::string(*m), "maxItems",
-                                "Member must have value greater than or equal to 1");
-      }
-    }
+    WHARF_ASSIGN_OR_RETURN(auto page, page_of(req, 100, 100));
+    auto [start, max_items] = page;
     std::vector<event_source_mapping> matching;
     {
       std::shared_lock lock(table_mutex_);
@@ -908,23 +901,8 @@ class service_impl final : public service, public std::enable_shared_from_this<s
   }
 
   api_result list_functions(const http::request& req) {
-    std::size_t start = 0;
-    if (auto marker = req.query_param("Marker"); marker && !marker->empty()) {
-      try {
-        start = std::stoul(std::string(*marker));
-      } catch (const std::exception&) {
-        return invalid_parameter("Marker is not one this API handed out");
-      }
-    }
-    std::size_t max_items = 50;
-    if (auto m = req.query_param("MaxItems"); m && !m->empty()) {
-      try {
-        max_items = std::clamp<std::size_t>(std::stoul(std::string(*m)), 1, 10'000);
-      } catch (const std::exception&) {
-        return validation_error(std::string(*m), "maxItems",
-                                "Member must have value greater than or equal to 1");
-      }
-    }
+    WHARF_ASSIGN_OR_RETURN(auto page, page_of(req, 50, 10'000));
+    auto [start, max_items] = page;
     auto all = all_functions();  // by name
     bj::array items;
     for (std::size_t i = start; i < all.size() && items.size() < max_items; ++i) {
